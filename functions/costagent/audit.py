@@ -1,0 +1,128 @@
+"""RecordDecision: one audit record per execution, built from the state document. Pure."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from costagent.document import CycleDocument
+from costagent.models import ActionRecord, CycleRecord, Outcome, PipelineState, StepError, TriggerKind
+
+UNMANAGED_PIPELINE = "_unmanaged"  # partition for events that name no pipeline of ours
+SNAPSHOT_MAX_INSTANCES = 20  # a snapshot lists at most this many instances; counts stay exact
+SNAPSHOT_MAX_POOLS = 12
+
+
+def compact_state(state: PipelineState) -> dict[str, Any]:
+    """The snapshot kept in the audit record: what a reviewer needs, a few KB at most."""
+    instances = state.active_instances
+    return {
+        "time": state.time.isoformat(),
+        "mode": state.mode.value,
+        "instance_count": len(instances),
+        "instances": [
+            f"{i.instance_id} {i.instance_type} {i.zone} {i.lifecycle.value}"
+            for i in instances[:SNAPSHOT_MAX_INSTANCES]
+        ],
+        "spot_prices": [
+            f"{p.instance_type} {p.zone} ${p.price_per_hour:.4f}/h ({p.price_change_pct_1h:+.1f}% 1h, "
+            f"{p.recent_interruptions} interruptions)"
+            for p in sorted(state.spot_prices, key=lambda p: p.price_per_hour)[:SNAPSHOT_MAX_POOLS]
+        ],
+        "termination_notices": [
+            f"{n.kind} {n.instance_id} at {n.time.isoformat()}" for n in state.termination_notices
+        ],
+        "pipeline_progress": state.pipeline_progress,
+        "minutes_since_checkpoint": state.minutes_since_checkpoint,
+        "budget_remaining": state.budget_remaining,
+        "expected_remaining_hours": state.expected_remaining_hours,
+        "desired_capacity": state.capacity.desired_capacity if state.capacity else None,
+    }
+
+
+def _partial_actions(error: StepError) -> list[ActionRecord]:
+    """ExecutionFailed carries JSON of what ran; Lambda wraps it in its own error JSON."""
+    try:
+        message = json.loads(error.cause).get("errorMessage", "")
+        report = json.loads(message)
+        return [ActionRecord.model_validate(a) for a in report.get("actions", [])]
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def _outcome(doc: CycleDocument, phase: str) -> Outcome:
+    if doc.trigger is None:
+        return Outcome.FAILED
+    if doc.trigger.kind is TriggerKind.IGNORED:
+        return Outcome.IGNORED
+    if phase == "checkpoint":
+        if doc.checkpoint_error is not None or doc.checkpoint is None:
+            return Outcome.FAILED
+        done = any(a.status == "done" for a in doc.checkpoint.actions)
+        return Outcome.ACTED if done else Outcome.OBSERVED
+    if doc.gather_error or doc.clamp_error or doc.execute_error:
+        return Outcome.FAILED
+    if doc.gathered is not None and not doc.gathered.lease.acquired:
+        return Outcome.SKIPPED
+    if doc.executed is not None:
+        return doc.executed.outcome
+    return Outcome.FAILED
+
+
+def build_cycle_record(
+    doc: CycleDocument, *, phase: str, recorded_at: datetime, ttl_days: int
+) -> CycleRecord:
+    trigger = doc.trigger
+    cycle_time = trigger.event_time if trigger else recorded_at
+    cycle_id = (
+        trigger.cycle_id if trigger else f"{cycle_time:%Y-%m-%dT%H:%M:%SZ}#{doc.execution_name or 'unknown'}"
+    )
+    state = doc.gathered.state if doc.gathered else None
+    actions = doc.executed.actions if doc.executed else []
+    if doc.execute_error is not None:
+        actions = _partial_actions(doc.execute_error)
+    latencies = {
+        step: part.latency_ms
+        for step, part in (
+            ("trigger", trigger),
+            ("checkpoint", doc.checkpoint),
+            ("gather", doc.gathered),
+            ("plan", doc.plan),
+            ("clamp", doc.clamped),
+            ("execute", doc.executed),
+        )
+        if part is not None
+    }
+    if trigger is not None and trigger.received_at is not None:
+        latencies["total_before_record"] = round(
+            (recorded_at - trigger.received_at).total_seconds() * 1000.0, 1
+        )
+    lease_note = ""
+    if doc.gathered is not None and not doc.gathered.lease.acquired:
+        lease_note = f"; skipped: lease held by {doc.gathered.lease.holder}"
+    return CycleRecord(
+        pipeline_id=(trigger.pipeline_id if trigger else None) or UNMANAGED_PIPELINE,
+        cycle_id=cycle_id,
+        cycle_time=cycle_time,
+        execution_name=doc.execution_name,
+        trigger=trigger.kind if trigger else TriggerKind.IGNORED,
+        trigger_detail=(trigger.reason if trigger else "ReadTrigger failed") + lease_note,
+        instance_id=trigger.instance_id if trigger else None,
+        instance_type=trigger.instance_type if trigger else None,
+        zone=trigger.zone if trigger else None,
+        state=compact_state(state) if state else None,
+        planner=doc.plan.planner if doc.plan else None,
+        plan_reason=doc.plan.reason if doc.plan else "",
+        proposal=doc.plan.proposal if doc.plan else None,
+        clamps=doc.clamped.clamps if doc.clamped else [],
+        decision=doc.clamped.decision if doc.clamped else None,
+        mode=state.mode if state else (doc.checkpoint.mode if doc.checkpoint else None),
+        outcome=_outcome(doc, phase),
+        actions=actions,
+        checkpoint=doc.checkpoint,
+        errors=doc.errors(),
+        latencies_ms=latencies,
+        phase="checkpoint" if phase == "checkpoint" else "final",
+        expires_at=int((cycle_time + timedelta(days=ttl_days)).timestamp()),
+    )

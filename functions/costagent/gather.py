@@ -1,0 +1,93 @@
+"""GatherState: read everything a decision needs, under the pipeline's lease."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from costagent.adapters.bundle import AwsAdapters
+from costagent.config import Settings
+from costagent.errors import PipelineNotConfigured
+from costagent.events import cycle_id_for
+from costagent.guardrails import Guardrails
+from costagent.models import GatherResult, Mode, PipelineState, Trigger
+from costagent.state_builder import build_state
+
+
+def budget_name(pipeline_id: str) -> str:
+    return f"costagent-{pipeline_id}"
+
+
+def load_pipeline_config(aws: AwsAdapters, settings: Settings, pipeline_id: str) -> tuple[Mode, Guardrails]:
+    """Mode and guardrails from Parameter Store. Anything but an explicit `execute` is observe."""
+    mode_name = settings.mode_parameter(pipeline_id)
+    guardrails_name = settings.guardrails_parameter(pipeline_id)
+    parameters = aws.ssm.pipeline_parameters(mode_name, guardrails_name)
+    if parameters.guardrails_json is None:
+        raise PipelineNotConfigured(
+            f"pipeline {pipeline_id!r} has no guardrails: put its JSON document at {guardrails_name} "
+            "(Terraform's `pipelines` variable does this)."
+        )
+    try:
+        guardrails = Guardrails.model_validate(json.loads(parameters.guardrails_json))
+    except (ValueError, ValidationError) as error:
+        first_line = str(error).splitlines()[0:3]
+        raise PipelineNotConfigured(
+            f"guardrails at {guardrails_name} are not valid ({' '.join(first_line)}); fix the document."
+        ) from error
+    mode = Mode.EXECUTE if (parameters.mode or "").strip().lower() == Mode.EXECUTE.value else Mode.OBSERVE
+    return mode, guardrails
+
+
+def gather_state(
+    trigger: Trigger, aws: AwsAdapters, settings: Settings, checkpoint_requested: bool = False
+) -> GatherResult:
+    """`checkpoint_requested`: this execution's CheckpointNow already asked the workers to save."""
+    pipeline_id = trigger.pipeline_id
+    if pipeline_id is None:
+        raise PipelineNotConfigured("the trigger names no pipeline; ReadTrigger should have ignored it.")
+    lease = aws.lease.acquire(pipeline_id, trigger.cycle_id, trigger.event_time, settings.lease_seconds)
+    if not lease.acquired:
+        return GatherResult(lease=lease)
+    try:
+        mode, guardrails = load_pipeline_config(aws, settings, pipeline_id)
+        state = _read_state(trigger, mode, guardrails, aws, settings, checkpoint_requested)
+    except Exception:
+        aws.lease.release(pipeline_id, trigger.cycle_id)  # nothing acted; let the next cycle in at once
+        raise
+    return GatherResult(state=state, guardrails=guardrails, lease=lease)
+
+
+def _read_state(
+    trigger: Trigger,
+    mode: Mode,
+    guardrails: Guardrails,
+    aws: AwsAdapters,
+    settings: Settings,
+    checkpoint_requested: bool,
+) -> PipelineState:
+    assert trigger.pipeline_id is not None
+    pipeline_id, now = trigger.pipeline_id, trigger.event_time
+    instances = aws.ec2.pipeline_instances(pipeline_id)
+    types = sorted(set(guardrails.allowed_instance_types) | {i.instance_type for i in instances})
+    price_points = aws.ec2.spot_price_history(
+        types, now - timedelta(hours=settings.price_lookback_hours), now
+    )
+    since = cycle_id_for(now - timedelta(hours=settings.interruption_lookback_hours), None, None)
+    signals = [s for s in aws.audit.spot_signals(pipeline_id, since) if s.cycle_id != trigger.cycle_id]
+    return build_state(
+        trigger=trigger,
+        mode=mode,
+        guardrails=guardrails,
+        instances=instances,
+        group=aws.autoscaling.group(settings.group_name(pipeline_id)),
+        price_points=price_points,
+        signals=signals,
+        progress=aws.checkpoints.progress(pipeline_id),
+        checkpoint=aws.checkpoints.latest_checkpoint(pipeline_id),
+        budget_remaining=aws.budgets.remaining_usd(budget_name(pipeline_id)),
+        recent=aws.audit.recent(pipeline_id, trigger.cycle_id, settings.recent_decisions),
+        checkpoint_requested=checkpoint_requested,
+    )

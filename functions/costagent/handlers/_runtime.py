@@ -1,0 +1,33 @@
+"""What every handler shares per cold start: settings, adapters, timing."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+from costagent.adapters.bundle import AwsAdapters
+from costagent.config import get_settings
+
+
+@lru_cache(maxsize=1)
+def adapters() -> AwsAdapters:
+    """Built once per cold start; boto3 clients inside are created on first use."""
+    return AwsAdapters.from_settings(get_settings())
+
+
+def reset() -> None:
+    """Forget settings and adapters (the local runner calls this when it changes the environment)."""
+    adapters.cache_clear()
+    get_settings.cache_clear()
+
+
+def elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000.0, 2)
+
+
+def timed(result: Any, started: float) -> dict[str, Any]:
+    """The step's result as JSON, with its own latency."""
+    dumped: dict[str, Any] = result.model_dump(mode="json")
+    dumped["latency_ms"] = elapsed_ms(started)
+    return dumped

@@ -1,0 +1,53 @@
+"""RecordCheckpoint / RecordDecision Lambda: the execution's one audit item, then the lease is released."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from costagent.config import get_settings
+from costagent.document import CycleDocument
+from costagent.handlers._runtime import adapters
+from costagent.recording import record_cycle
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+class RecordInput(BaseModel):
+    document: CycleDocument
+    phase: Literal["checkpoint", "final"] = "final"
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse(event=event, model=RecordInput)
+    record = record_cycle(
+        request.document,
+        phase=request.phase,
+        recorded_at=datetime.now(timezone.utc),
+        aws=adapters(),
+        settings=get_settings(),
+    )
+    metrics.add_metric(name=f"Recorded_{request.phase}", unit=MetricUnit.Count, value=1)
+    if request.phase == "final":
+        metrics.add_metric(name=f"Outcome_{record.outcome.value}", unit=MetricUnit.Count, value=1)
+        if record.decision is not None:
+            metrics.add_metric(name=f"Action_{record.decision.action.value}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="ClampEvents", unit=MetricUnit.Count, value=len(record.clamps))
+    logger.info("cycle recorded", extra={"cycle_id": record.cycle_id, "outcome": record.outcome.value})
+    return {
+        "pipeline_id": record.pipeline_id,
+        "cycle_id": record.cycle_id,
+        "outcome": record.outcome.value,
+        "phase": record.phase,
+    }
