@@ -1,0 +1,430 @@
+"""The demo: a six-hour pipeline on spot workers, driven cycle by cycle through the real state machine on
+embedded AWS, against the same scenario without the agent.
+
+The world (simulated minutes, fast wall clock):
+- Workers are the instances of the pipeline's Auto Scaling group on moto. Each productive worker does one
+  worker-minute of the job per minute; a new worker needs `BOOT_MINUTES` before it is productive.
+- Workers read checkpoint requests the way real ones would: SSM Run Command invocations addressed to them.
+  A checkpoint saves every worker's work so far, writes the manifest to S3 and costs each worker
+  `CHECKPOINT_COST_MINUTES` of work.
+- A spot interruption sends the two-minute warning (an EventBridge-shaped event into the state machine),
+  then reclaims the instance: its work since the last checkpoint is lost, and the pool has no capacity
+  left, so the group's desired capacity drops. Nothing scales it back up unless someone decides to.
+- A price spike raises the spot price of one instance type in every zone for a while.
+The baseline runs the same world with no agent: no checkpoints, no replacement, no migration.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from costagent.models import CycleRecord
+
+BOOT_MINUTES = 3  # launch, boot and restore before a new worker does useful work
+CHECKPOINT_COST_MINUTES = 1.0  # each worker pauses this long to write its part of a checkpoint
+DEMO_START = datetime(2026, 12, 3, 0, 0, tzinfo=timezone.utc)
+MAX_RUN_FACTOR = 2.0  # the simulation gives up at twice the planned length
+
+
+@dataclass(frozen=True)
+class Interruption:
+    minute: int
+    worker_index: int  # which of the running workers (oldest first) is reclaimed
+
+
+@dataclass(frozen=True)
+class PriceSpike:
+    start_minute: int
+    end_minute: int
+    instance_type: str
+    price_per_hour: float
+
+
+@dataclass
+class DemoConfig:
+    hours: float = 6.0
+    cycle_minutes: int = 5
+    workers: int = 4
+    interruptions: tuple[Interruption, ...] = (Interruption(95, 1), Interruption(230, 0))
+    price_spike: PriceSpike | None = PriceSpike(150, 210, "c5.xlarge", 0.2100)
+    planner_outage_minute: int | None = 300  # one cycle whose planner fails, to show the fallback
+
+    @property
+    def job_worker_minutes(self) -> float:
+        return self.workers * self.hours * 60.0
+
+
+@dataclass
+class Worker:
+    instance_id: str
+    instance_type: str
+    zone: str
+    lifecycle: str
+    started_minute: int
+    unsaved: float = 0.0  # worker-minutes done since the last checkpoint
+
+
+@dataclass
+class Ledger:
+    """What happened to the job and the bill, for one run."""
+
+    saved: float = 0.0
+    lost_minutes: float = 0.0
+    checkpoint_minutes: float = 0.0
+    checkpoints: int = 0
+    interruptions: int = 0
+    cost_usd: float = 0.0
+    finished_minute: int | None = None
+
+    def done(self, workers: list[Worker]) -> float:
+        return self.saved + sum(w.unsaved for w in workers)
+
+
+def _price(world_market: Any, worker: Worker, minute: int, on_demand: dict[str, float]) -> float:
+    if worker.lifecycle != "spot":
+        return on_demand.get(worker.instance_type, 0.0)
+    price = world_market.price_at(worker.instance_type, worker.zone, DEMO_START + timedelta(minutes=minute))
+    return price if price is not None else on_demand.get(worker.instance_type, 0.0)
+
+
+def _work_one_minute(ledger: Ledger, workers: list[Worker], minute: int) -> None:
+    for worker in workers:
+        if minute - worker.started_minute >= BOOT_MINUTES:
+            worker.unsaved += 1.0
+
+
+def _checkpoint(ledger: Ledger, workers: list[Worker]) -> None:
+    ledger.checkpoints += 1
+    for worker in workers:
+        ledger.saved += worker.unsaved
+        worker.unsaved = 0.0
+        # The pause to write the checkpoint is work not done: counted as overhead, taken from the job.
+        ledger.saved -= CHECKPOINT_COST_MINUTES
+        ledger.checkpoint_minutes += CHECKPOINT_COST_MINUTES
+
+
+# --- the baseline: the same world, nobody acting -----------------------------------------------------
+
+
+def simulate_without_agent(
+    config: DemoConfig, market: Any, on_demand: dict[str, float], first: list[Worker]
+) -> Ledger:
+    ledger = Ledger()
+    workers = [Worker(**{**w.__dict__, "unsaved": 0.0}) for w in first]
+    pending = {i.minute + 2: i for i in config.interruptions}
+    limit = int(config.hours * 60 * MAX_RUN_FACTOR)
+    for minute in range(limit):
+        if minute in pending and workers:
+            interruption = pending[minute]
+            ordered = sorted(workers, key=lambda w: (w.started_minute, w.instance_id))
+            victim = ordered[min(interruption.worker_index, len(ordered) - 1)]
+            ledger.lost_minutes += victim.unsaved
+            ledger.interruptions += 1
+            workers.remove(victim)
+        ledger.cost_usd += sum(_price(market, w, minute, on_demand) for w in workers) / 60.0
+        _work_one_minute(ledger, workers, minute)
+        if ledger.done(workers) >= config.job_worker_minutes:
+            ledger.finished_minute = minute + 1
+            break
+    return ledger
+
+
+# --- the agent run: the real state machine on embedded AWS --------------------------------------------
+
+
+@dataclass
+class DemoReport:
+    config: DemoConfig
+    agent: Ledger
+    baseline: Ledger
+    records: list[CycleRecord]
+    executions: int
+    wall_seconds: float
+    cycle_wall_seconds: list[float] = field(default_factory=list)
+
+    def decisions_by_action(self) -> dict[str, int]:
+        return dict(Counter(r.decision.action.value for r in self.records if r.decision))
+
+    def clamps_by_rule(self) -> dict[str, int]:
+        return dict(Counter(c.rule for r in self.records for c in r.clamps))
+
+    def planners(self) -> dict[str, int]:
+        return dict(Counter(r.planner or "none" for r in self.records))
+
+    def outcomes(self) -> dict[str, int]:
+        return dict(Counter(r.outcome.value for r in self.records))
+
+    def interruptions_survived(self) -> int:
+        checkpointed = [
+            r
+            for r in self.records
+            if r.trigger.value == "interruption"
+            and r.checkpoint is not None
+            and any(a.status == "done" for a in r.checkpoint.actions)
+        ]
+        return len(checkpointed)
+
+    def as_dict(self) -> dict[str, Any]:
+        def ledger(entry: Ledger) -> dict[str, Any]:
+            return {
+                "finished_after_minutes": entry.finished_minute,
+                "lost_compute_minutes": round(entry.lost_minutes, 1),
+                "checkpoint_overhead_minutes": round(entry.checkpoint_minutes, 1),
+                "cost_usd": round(entry.cost_usd, 2),
+                "checkpoints": entry.checkpoints,
+                "interruptions": entry.interruptions,
+            }
+
+        cycle_times = sorted(self.cycle_wall_seconds)
+        return {
+            "scenario": {
+                "hours": self.config.hours,
+                "workers": self.config.workers,
+                "cycle_minutes": self.config.cycle_minutes,
+                "interruptions_at_minutes": [i.minute for i in self.config.interruptions],
+                "price_spike": self.config.price_spike.__dict__ if self.config.price_spike else None,
+            },
+            "with_agent": {
+                **ledger(self.agent),
+                "interruptions_survived": self.interruptions_survived(),
+                "decisions_by_action": self.decisions_by_action(),
+                "clamps_by_rule": self.clamps_by_rule(),
+                "planners": self.planners(),
+                "outcomes": self.outcomes(),
+            },
+            "without_agent": ledger(self.baseline),
+            "executions": self.executions,
+            "wall_seconds": round(self.wall_seconds, 1),
+            "median_cycle_wall_seconds": cycle_times[len(cycle_times) // 2] if cycle_times else None,
+        }
+
+    def render(self) -> str:
+        data = self.as_dict()
+        agent, base = data["with_agent"], data["without_agent"]
+
+        def finished(entry: dict[str, Any]) -> str:
+            minutes = entry["finished_after_minutes"]
+            return f"{minutes / 60:.2f} h" if minutes else "not finished"
+
+        rows = [
+            ("finished after", finished(agent), finished(base)),
+            (
+                "lost compute minutes",
+                f"{agent['lost_compute_minutes']:.0f}",
+                f"{base['lost_compute_minutes']:.0f}",
+            ),
+            (
+                "checkpoint overhead (min)",
+                f"{agent['checkpoint_overhead_minutes']:.0f}",
+                f"{base['checkpoint_overhead_minutes']:.0f}",
+            ),
+            ("cost (USD)", f"{agent['cost_usd']:.2f}", f"{base['cost_usd']:.2f}"),
+            ("checkpoints taken", str(agent["checkpoints"]), str(base["checkpoints"])),
+            ("interruptions", str(agent["interruptions"]), str(base["interruptions"])),
+            ("interruptions checkpointed in time", str(agent["interruptions_survived"]), "0"),
+        ]
+        width = max(len(r[0]) for r in rows)
+        lines = [
+            f"costagent demo: a {self.config.hours:g}-hour pipeline on {self.config.workers} spot workers, "
+            f"a cycle every {self.config.cycle_minutes} simulated minutes (execute mode, embedded AWS)",
+            "",
+            f"{'':<{width}}  {'with costagent':>16}  {'without':>12}",
+        ]
+        lines += [f"{name:<{width}}  {a:>16}  {b:>12}" for name, a, b in rows]
+        lines += [
+            "",
+            "decisions by action: " + _counts(agent["decisions_by_action"]),
+            "clamps by rule:      " + (_counts(agent["clamps_by_rule"]) or "none"),
+            "planner used:        " + _counts(agent["planners"]),
+            "cycle outcomes:      " + _counts(agent["outcomes"]),
+            f"{data['executions']} state machine executions in {data['wall_seconds']} s "
+            f"(median {data['median_cycle_wall_seconds']} s per execution)",
+        ]
+        return "\n".join(lines)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(
+        f"{name} {count}" for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+
+
+class _AgentRun:
+    """Drives the world minute by minute and the state machine every cycle."""
+
+    def __init__(self, config: DemoConfig, aws: Any, world: Any, on_demand: dict[str, float]) -> None:
+        self.config, self.aws, self.world, self.on_demand = config, aws, world, on_demand
+        self.ledger = Ledger()
+        self.workers: dict[str, Worker] = {}
+        self.seen_commands: set[str] = set()
+        self.warned: dict[int, str] = {}
+        self.cycle_wall_seconds: list[float] = []
+        self.executions = 0
+        self.executed_since_sync = False
+
+    def now(self, minute: int) -> datetime:
+        return DEMO_START + timedelta(minutes=minute)
+
+    def sync_workers(self, minute: int) -> None:
+        """Workers are whatever the group runs now: new instances join, terminated ones leave."""
+        reservations = self.aws.client("ec2").describe_instances(
+            Filters=[
+                {"Name": "tag:costagent:pipeline", "Values": [self.world.pipeline_id]},
+                {"Name": "instance-state-name", "Values": ["pending", "running"]},
+            ]
+        )["Reservations"]
+        live = {i["InstanceId"]: i for r in reservations for i in r["Instances"]}
+        for instance_id in list(self.workers):
+            if instance_id not in live:
+                # Terminated by the agent (scale-down or migration): work since the last checkpoint is lost.
+                self.ledger.lost_minutes += self.workers.pop(instance_id).unsaved
+        for instance_id, raw in live.items():
+            if instance_id not in self.workers:
+                self.workers[instance_id] = Worker(
+                    instance_id=instance_id,
+                    instance_type=raw["InstanceType"],
+                    zone=raw["Placement"]["AvailabilityZone"],
+                    lifecycle=raw.get("InstanceLifecycle", "on-demand"),
+                    started_minute=minute if minute > 0 else -BOOT_MINUTES,
+                )
+
+    def handle_checkpoint_commands(self, minute: int) -> None:
+        commands = self.aws.client("ssm").list_commands()["Commands"]
+        fresh = [c for c in commands if c["CommandId"] not in self.seen_commands]
+        for command in fresh:
+            self.seen_commands.add(command["CommandId"])
+        if fresh and self.workers:
+            _checkpoint(self.ledger, list(self.workers.values()))
+            self.world.record_checkpoint(f"ckpt-{minute:04d}", self.now(minute), self.progress())
+
+    def progress(self) -> float:
+        return min(self.ledger.done(list(self.workers.values())) / self.config.job_worker_minutes, 1.0)
+
+    def run_cycle(self, event: dict[str, Any]) -> None:
+        report = self.aws.run(event)
+        self.executions += 1
+        self.executed_since_sync = True
+        self.cycle_wall_seconds.append(report.wall_seconds)
+
+    def interrupt(self, minute: int) -> bool:
+        """Send due warnings and reclaim warned instances; True when the fleet changed."""
+        from costagent.local.world import spot_event
+
+        changed = False
+        for interruption in self.config.interruptions:
+            ordered = sorted(self.workers.values(), key=lambda w: (w.started_minute, w.instance_id))
+            if interruption.minute == minute and ordered:
+                victim = ordered[min(interruption.worker_index, len(ordered) - 1)]
+                self.warned[minute + 2] = victim.instance_id
+                self.run_cycle(
+                    spot_event("EC2 Spot Instance Interruption Warning", victim.instance_id, self.now(minute))
+                )
+        if minute in self.warned:
+            instance_id = self.warned.pop(minute)
+            worker = self.workers.pop(instance_id, None)
+            if worker is not None:
+                self.ledger.lost_minutes += worker.unsaved
+                self.ledger.interruptions += 1
+                self.aws.client("autoscaling").terminate_instance_in_auto_scaling_group(
+                    InstanceId=instance_id, ShouldDecrementDesiredCapacity=True
+                )
+                changed = True
+        return changed
+
+
+def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
+    import time
+
+    from costagent.local.runner import EmbeddedAws
+    from costagent.local.world import build_world, scheduled_event
+
+    started = time.perf_counter()
+    with EmbeddedAws() as aws:
+        world = build_world(
+            aws,
+            DEMO_START,
+            workers=config.workers,
+            mode="execute",
+            progress=0.0,
+            minutes_since_checkpoint=None,
+            spent_usd=0.0,
+            budget_usd=60.0,
+        )
+        if config.price_spike is not None:
+            spike = config.price_spike
+            for zone in world.zones:
+                normal = aws.market.price_at(spike.instance_type, zone, DEMO_START)
+                aws.market.set_price(
+                    spike.instance_type,
+                    zone,
+                    DEMO_START + timedelta(minutes=spike.start_minute),
+                    spike.price_per_hour,
+                )
+                if normal is not None:
+                    aws.market.set_price(
+                        spike.instance_type, zone, DEMO_START + timedelta(minutes=spike.end_minute), normal
+                    )
+        from costagent.prices import on_demand_price
+
+        on_demand = {t: on_demand_price(t) for t in world.guardrails.allowed_instance_types}
+        run = _AgentRun(config, aws, world, on_demand)
+        run.sync_workers(0)
+        first_workers = [Worker(**w.__dict__) for w in run.workers.values()]
+        limit = int(config.hours * 60 * MAX_RUN_FACTOR)
+        for minute in range(limit):
+            if run.interrupt(minute):
+                run.sync_workers(minute)
+            run.ledger.cost_usd += (
+                sum(_price(aws.market, w, minute, on_demand) for w in run.workers.values()) / 60.0
+            )
+            _work_one_minute(run.ledger, list(run.workers.values()), minute)
+            if run.progress() >= 1.0:
+                run.ledger.finished_minute = minute + 1
+                break
+            if minute % config.cycle_minutes == 0:
+                # Workers report progress every minute; only the latest report matters to the next cycle.
+                world.report_progress(run.progress(), DEMO_START, run.now(minute))
+                world.set_budget_spend(run.ledger.cost_usd)
+                if config.planner_outage_minute is not None and minute == config.planner_outage_minute:
+                    aws.fail_next(
+                        "costagent-plan", "PlanningFailed", "demo: the planner is down for one cycle"
+                    )
+                run.run_cycle(scheduled_event(world.pipeline_id, run.now(minute)))
+            if run.executed_since_sync:
+                run.handle_checkpoint_commands(minute)
+                run.sync_workers(minute)
+                run.executed_since_sync = False
+            if progress:
+                _draw_progress(minute, run.progress(), config)
+        if progress:
+            sys.stderr.write("\n")
+        records = _final_records(aws, world.pipeline_id)
+        baseline = simulate_without_agent(config, aws.market, on_demand, first_workers)
+    return DemoReport(
+        config=config,
+        agent=run.ledger,
+        baseline=baseline,
+        records=records,
+        executions=run.executions,
+        wall_seconds=time.perf_counter() - started,
+        cycle_wall_seconds=run.cycle_wall_seconds,
+    )
+
+
+def _final_records(aws: Any, pipeline_id: str) -> list[CycleRecord]:
+    from costagent.adapters.dynamodb import AuditStore
+
+    store = AuditStore(aws.settings.region, aws.settings.audit_table, client=aws.client("dynamodb"))
+    return store.all_for(pipeline_id)
+
+
+def _draw_progress(minute: int, done: float, config: DemoConfig) -> None:
+    width = 30
+    filled = int(done * width)
+    bar = "#" * filled + "-" * (width - filled)
+    sys.stderr.write(f"\r[{bar}] {done:6.1%} of the job  simulated {minute // 60:02d}:{minute % 60:02d}")
+    sys.stderr.flush()
