@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck clean
+.PHONY: install demo test bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,19 @@ demo: $(STAMP)
 	$(BIN)/costagent demo
 
 test: $(STAMP)
-	$(BIN)/ruff check functions tests
+	$(BIN)/ruff check functions tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# Benchmarks (method in each script's docstring and docs/benchmarks.md): cold-start import time of every
+# handler, and per-cycle wall time on embedded AWS.
+bench: $(STAMP)
+	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/cycle_latency.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests
-	$(BIN)/ruff format --check functions tests
+	$(BIN)/ruff check functions tests bench
+	$(BIN)/ruff format --check functions tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

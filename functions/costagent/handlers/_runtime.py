@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from costagent.adapters.bundle import AwsAdapters
 from costagent.config import get_settings
+
+if TYPE_CHECKING:
+    from costagent.adapters.bundle import AwsAdapters
 
 
 @lru_cache(maxsize=1)
 def adapters() -> AwsAdapters:
-    """Built once per cold start; boto3 clients inside are created on first use."""
+    """Built once per cold start; boto3 clients inside are created on first use. Imported here so the
+    handlers that never call AWS (plan, clamp) do not load botocore at cold start."""
+    from costagent.adapters.bundle import AwsAdapters
+
     return AwsAdapters.from_settings(get_settings())
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costagent.clamp import clamp_decision
@@ -14,14 +13,12 @@ from costagent.document import CycleDocument
 from costagent.handlers._runtime import timed
 
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
-    document = parse(event=event, model=CycleDocument)
+    document = CycleDocument.model_validate(event)
     assert document.gathered is not None and document.gathered.state and document.gathered.guardrails
     proposal = document.plan.proposal if document.plan else None
     result = clamp_decision(proposal, document.gathered.state, document.gathered.guardrails)

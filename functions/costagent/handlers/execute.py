@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costagent.config import get_settings
@@ -15,14 +14,12 @@ from costagent.execute import execute_decision
 from costagent.handlers._runtime import adapters, timed
 
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
-    document = parse(event=event, model=CycleDocument)
+    document = CycleDocument.model_validate(event)
     gathered, clamped, trigger = document.gathered, document.clamped, document.trigger
     assert gathered and gathered.state and gathered.guardrails and clamped and trigger
     result = execute_decision(

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -17,7 +16,6 @@ from costagent.handlers._runtime import adapters
 from costagent.recording import record_cycle
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -27,10 +25,9 @@ class RecordInput(BaseModel):
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = parse(event=event, model=RecordInput)
+    request = RecordInput.model_validate(event)
     record = record_cycle(
         request.document,
         phase=request.phase,
