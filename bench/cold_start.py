@@ -38,7 +38,7 @@ def measure(module: str) -> tuple[float, list[tuple[str, float]]]:
     for line in completed.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        self_us, cumulative_us, raw_name = line[len("import time:") :].split("|")
+        _self_us, cumulative_us, raw_name = line[len("import time:") :].split("|")
         name = raw_name[1:]  # one space follows the bar; deeper imports are indented further
         if name and not name.startswith(" "):
             top_level.append((name.strip(), int(cumulative_us) / 1000.0))
@@ -55,7 +55,7 @@ def main() -> None:
     for module in HANDLERS:
         runs = [measure(module) for _ in range(args.repeats)]
         runs.sort(key=lambda run: run[0])
-        median_total, heaviest = runs[len(runs) // 2]
+        _, heaviest = runs[len(runs) // 2]
         results[module] = {
             "median_ms": round(statistics.median(r[0] for r in runs), 1),
             "heaviest_imports_ms": [(name, round(ms, 1)) for name, ms in heaviest],
