@@ -64,7 +64,8 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(
-        f"cold-start import time per handler (median of {args.repeats} fresh interpreters, python -X importtime)"
+        f"cold-start import time per handler, median of {args.repeats} fresh interpreters "
+        "(python -X importtime)"
     )
     for module, result in results.items():
         heaviest = ", ".join(f"{name} {ms:.0f} ms" for name, ms in result["heaviest_imports_ms"])

@@ -42,11 +42,13 @@ def main() -> None:
                     steps.setdefault(step, []).append(float(latency))
     print(f"per-cycle latency on embedded AWS, {CYCLES} scheduled cycles, rules planner, observe mode")
     print(
-        f"  execution wall time: median {statistics.median(walls) * 1000:.0f} ms, p95 {percentile(walls, 0.95) * 1000:.0f} ms"
+        f"  execution wall time: median {statistics.median(walls) * 1000:.0f} ms, "
+        f"p95 {percentile(walls, 0.95) * 1000:.0f} ms"
     )
     for step, values in steps.items():
         print(
-            f"  {step:<9} handler: median {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms"
+            f"  {step:<9} handler: median {statistics.median(values):.1f} ms, "
+            f"p95 {percentile(values, 0.95):.1f} ms"
         )
 
 
