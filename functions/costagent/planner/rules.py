@@ -462,7 +462,8 @@ def _nothing_to_do(c: _Context) -> AgentDecision:
         c,
         Action.WAIT,
         f"{s.current_count} of {s.target_count} instance(s) on {c.kept_capacity.value} {c.kept_type}; no "
-        "notice, no deadline risk, checkpoint not due and no pool cheap enough to move to.",
+        "notice waiting for a checkpoint, no deadline risk, checkpoint not due and no pool cheap enough "
+        "to move to.",
     )
 
 
