@@ -56,6 +56,8 @@ def _outcome(doc: CycleDocument, phase: str) -> Outcome:
         return Outcome.FAILED
     if doc.trigger.kind is TriggerKind.IGNORED:
         return Outcome.IGNORED
+    if doc.trigger.duplicate_of:
+        return Outcome.SKIPPED
     if phase == "checkpoint":
         if doc.checkpoint_error is not None or doc.checkpoint is None:
             return Outcome.FAILED
@@ -78,6 +80,8 @@ def build_cycle_record(
     cycle_id = (
         trigger.cycle_id if trigger else f"{cycle_time:%Y-%m-%dT%H:%M:%SZ}#{doc.execution_name or 'unknown'}"
     )
+    if trigger is not None and trigger.duplicate_of:
+        cycle_id = f"{cycle_id}#duplicate:{doc.execution_name}"  # beside the original item, never over it
     state = doc.gathered.state if doc.gathered else None
     actions = doc.executed.actions if doc.executed else []
     if doc.execute_error is not None:
@@ -124,5 +128,6 @@ def build_cycle_record(
         errors=doc.errors(),
         latencies_ms=latencies,
         phase="checkpoint" if phase == "checkpoint" else "final",
+        duplicate_of=trigger.duplicate_of if trigger else None,
         expires_at=int((cycle_time + timedelta(days=ttl_days)).timestamp()),
     )

@@ -27,6 +27,7 @@ class CycleDocument(Contract):
     trigger_error: StepError | None = None
     checkpoint: CheckpointResult | None = None
     checkpoint_error: StepError | None = None
+    record_checkpoint_error: StepError | None = None
     gathered: GatherResult | None = None
     gather_error: StepError | None = None
     plan: PlanResult | None = None
@@ -37,6 +38,12 @@ class CycleDocument(Contract):
     executed: ExecutionResult | None = None
     execute_error: StepError | None = None
 
+    def lease_holder(self) -> str:
+        """Who holds the pipeline's lease for this document: its execution."""
+        if self.execution_name:
+            return self.execution_name
+        return self.trigger.cycle_id if self.trigger else "unknown"
+
     def checkpoint_requested(self) -> bool:
         """Whether CheckpointNow asked the workers to save (or, observing, recorded that it would)."""
         if self.checkpoint is None:
@@ -45,7 +52,17 @@ class CycleDocument(Contract):
 
     def errors(self) -> dict[str, StepError]:
         found: dict[str, StepError] = {}
-        for step in ("trigger", "checkpoint", "gather", "plan", "fallback", "clamp", "execute"):
+        steps = (
+            "trigger",
+            "checkpoint",
+            "record_checkpoint",
+            "gather",
+            "plan",
+            "fallback",
+            "clamp",
+            "execute",
+        )
+        for step in steps:
             error = getattr(self, f"{step}_error")
             if error is not None:
                 found[step] = error

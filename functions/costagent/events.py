@@ -67,6 +67,17 @@ def _short_error(error: ValidationError) -> str:
     return f"{where or 'event'}: {first.get('msg', 'invalid')}"
 
 
+def _readable_time(event: dict[str, Any], fallback: datetime) -> datetime:
+    """The event's own `time` when it can be read, so even an ignored event is recorded when it happened."""
+    raw = event.get("time")
+    if isinstance(raw, str):
+        try:
+            return _utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    return fallback
+
+
 def parse_event(event: Any, received_at: datetime) -> ParsedEvent:
     """Classify an incoming event. Never raises: unreadable events become IGNORED with the reason."""
     received_at = _utc(received_at)
@@ -75,6 +86,7 @@ def parse_event(event: Any, received_at: datetime) -> ParsedEvent:
             kind=TriggerKind.IGNORED, time=received_at, reason="malformed event: not a JSON object"
         )
     detail_type = event.get("detail-type")
+    when = _readable_time(event, received_at)
     model: type[EventBridgeModel]
     if detail_type == SCHEDULED_DETAIL_TYPE:
         model, kind = ScheduledEvent, TriggerKind.SCHEDULED
@@ -85,14 +97,14 @@ def parse_event(event: Any, received_at: datetime) -> ParsedEvent:
     else:
         shown = str(detail_type)[:80] if detail_type is not None else "none"
         return ParsedEvent(
-            kind=TriggerKind.IGNORED, time=received_at, reason=f"unsupported event: detail-type {shown!r}"
+            kind=TriggerKind.IGNORED, time=when, reason=f"unsupported event: detail-type {shown!r}"
         )
     try:
         parsed = model.model_validate(event)
     except ValidationError as error:
         return ParsedEvent(
             kind=TriggerKind.IGNORED,
-            time=received_at,
+            time=when,
             detail_type=detail_type,
             reason=f"malformed {detail_type!r} event ({_short_error(error)})",
         )

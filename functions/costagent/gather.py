@@ -42,20 +42,26 @@ def load_pipeline_config(aws: AwsAdapters, settings: Settings, pipeline_id: str)
 
 
 def gather_state(
-    trigger: Trigger, aws: AwsAdapters, settings: Settings, checkpoint_requested: bool = False
+    trigger: Trigger,
+    aws: AwsAdapters,
+    settings: Settings,
+    *,
+    holder: str,
+    checkpoint_requested: bool = False,
 ) -> GatherResult:
-    """`checkpoint_requested`: this execution's CheckpointNow already asked the workers to save."""
+    """`holder`: this execution (a retried step re-enters its own lease; another delivery of the same event
+    does not). `checkpoint_requested`: this execution's CheckpointNow already asked the workers to save."""
     pipeline_id = trigger.pipeline_id
     if pipeline_id is None:
         raise PipelineNotConfigured("the trigger names no pipeline; ReadTrigger should have ignored it.")
-    lease = aws.lease.acquire(pipeline_id, trigger.cycle_id, trigger.event_time, settings.lease_seconds)
+    lease = aws.lease.acquire(pipeline_id, holder, trigger.event_time, settings.lease_seconds)
     if not lease.acquired:
         return GatherResult(lease=lease)
     try:
         mode, guardrails = load_pipeline_config(aws, settings, pipeline_id)
         state = _read_state(trigger, mode, guardrails, aws, settings, checkpoint_requested)
     except Exception:
-        aws.lease.release(pipeline_id, trigger.cycle_id)  # nothing acted; let the next cycle in at once
+        aws.lease.release(pipeline_id, holder)  # nothing acted; let the next cycle in at once
         raise
     return GatherResult(state=state, guardrails=guardrails, lease=lease)
 

@@ -73,6 +73,7 @@ class Trigger(Contract):
     instance_type: str | None = None  # of the instance a spot event names, when it is ours
     zone: str | None = None
     reason: str = ""
+    duplicate_of: str | None = None  # the execution that already recorded this cycle (a second delivery)
     received_at: datetime | None = (
         None  # wall clock when ReadTrigger ran; the cycle's own clock is event_time
     )
@@ -300,4 +301,5 @@ class CycleRecord(Contract):
     errors: dict[str, StepError] = Field(default_factory=dict)
     latencies_ms: dict[str, float] = Field(default_factory=dict)
     phase: Literal["checkpoint", "final"] = "final"
+    duplicate_of: str | None = None  # a second delivery: recorded beside the original, never over it
     expires_at: int | None = None  # epoch seconds, the table's TTL attribute

@@ -24,5 +24,5 @@ def record_cycle(
     if phase == "final" and gathered is not None and gathered.lease.acquired and document.trigger:
         # The lease expires by itself if release fails; the audit item, which matters, is written.
         with suppress(CostagentError):
-            aws.lease.release(record.pipeline_id, document.trigger.cycle_id)
+            aws.lease.release(record.pipeline_id, document.lease_holder())
     return record

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costagent.events import cycle_id_for, make_trigger, parse_event
 from costagent.models import TriggerKind
+from tests.events import load_event as sample
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
 RECEIVED = datetime(2026, 12, 3, 12, 0, 30, tzinfo=timezone.utc)
-
-
-def sample(name: str) -> dict:
-    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 def test_scheduled_event_names_its_pipeline() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from costagent.adapters.aws import LazyClient, aws_call, error_code
-from costagent.errors import AuditWriteFailed
+from costagent.errors import AuditWriteFailed, AwsRequestRejected
 from costagent.models import CycleRecord, LeaseInfo, TriggerKind
 
 # Attributes kept at the top level of an audit item so operators can filter on them in the console;
@@ -59,7 +59,7 @@ class AuditStore(LazyClient):
             item["action"] = {"S": record.decision.action.value}
         if record.expires_at is not None:
             item["expires_at"] = {"N": str(record.expires_at)}
-        if record.trigger in SPOT_SIGNAL_TRIGGERS and record.instance_id:
+        if record.trigger in SPOT_SIGNAL_TRIGGERS and record.instance_id and not record.duplicate_of:
             # Sparse index entry: lets gather count recent interruptions per pool without a scan.
             item["spot_signal_at"] = {"S": record.cycle_id}
             item["signal_kind"] = {"S": record.trigger.value}
@@ -71,10 +71,12 @@ class AuditStore(LazyClient):
             for name in ("instance_type", "zone"):
                 if getattr(record, name):
                     item[name] = {"S": getattr(record, name)}
+        # Throttling and 5xx surface as AwsUnavailable, which the record states retry; a rejected write
+        # (permissions, validation) is AuditWriteFailed and fails the execution loudly.
         try:
             with aws_call("dynamodb:PutItem"):
                 self.client.put_item(TableName=self.table, Item=item)
-        except Exception as error:
+        except AwsRequestRejected as error:
             raise AuditWriteFailed(f"audit record {record.pipeline_id}/{record.cycle_id}: {error}") from error
 
     def recent(self, pipeline_id: str, before_cycle_id: str, limit: int) -> list[CycleRecord]:

@@ -25,6 +25,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         document.trigger,
         aws=adapters(),
         settings=get_settings(),
+        holder=document.lease_holder(),
         checkpoint_requested=document.checkpoint_requested(),
     )
     return timed(result, started)

@@ -123,6 +123,7 @@ class EmbeddedAws:
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _hooks: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
     _stack: list[Any] = field(default_factory=list)
+    _clients: dict[str, Any] = field(default_factory=dict)
     _executions: int = 0
     state_machine_arn: str = ""
 
@@ -250,9 +251,12 @@ class EmbeddedAws:
     # --- infrastructure ----------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
+        """A boto3 client on this embedded AWS, created once per service (creating one costs ~30 ms)."""
         import boto3
 
-        return boto3.client(service, region_name=self.settings.region)
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.settings.region)
+        return self._clients[service]
 
     def _create_infrastructure(self) -> None:
         settings = self.settings
