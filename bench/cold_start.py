@@ -35,15 +35,19 @@ def measure(module: str) -> tuple[float, list[tuple[str, float]]]:
         env={"PATH": "", "POWERTOOLS_TRACE_DISABLED": "true"},
     )
     top_level: list[tuple[str, float]] = []
+    under_handler: list[tuple[str, float]] = []
     for line in completed.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
         _self_us, cumulative_us, raw_name = line[len("import time:") :].split("|")
-        name = raw_name[1:]  # one space follows the bar; deeper imports are indented further
-        if name and not name.startswith(" "):
+        name = raw_name[1:]  # one space follows the bar; each level of nesting adds two more
+        depth = (len(name) - len(name.lstrip(" "))) // 2
+        if depth == 0:
             top_level.append((name.strip(), int(cumulative_us) / 1000.0))
+        elif depth == 1:
+            under_handler.append((name.strip(), int(cumulative_us) / 1000.0))
     total = sum(ms for _, ms in top_level)
-    return total, sorted(top_level, key=lambda item: -item[1])[:3]
+    return total, sorted(under_handler, key=lambda item: -item[1])[:3]
 
 
 def main() -> None:
