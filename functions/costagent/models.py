@@ -90,6 +90,7 @@ class Instance(Contract):
     lifecycle: CapacityType
     launch_time: datetime
     state: str = "running"
+    name: str | None = None  # the instance's Name tag: set by whoever launched it, so untrusted text
 
 
 class SpotPool(Contract):
@@ -133,6 +134,15 @@ class DecisionSummary(Contract):
     outcome: Outcome | None = None
 
 
+class LastPlan(Contract):
+    """The last decision Claude made for this pipeline, with what was true when it made it (for reuse)."""
+
+    cycle_id: str
+    time: datetime
+    proposal: Any = None
+    fingerprint: dict[str, Any] = Field(default_factory=dict)
+
+
 class PipelineState(Contract):
     pipeline_id: str
     time: datetime
@@ -150,6 +160,7 @@ class PipelineState(Contract):
     expected_remaining_hours: float | None = Field(default=None, ge=0)
     capacity: GroupCapacity | None = None
     recent_decisions: list[DecisionSummary] = Field(default_factory=list)
+    last_llm_plan: LastPlan | None = None
 
     @property
     def instance_count(self) -> int:
@@ -185,12 +196,16 @@ class PipelineState(Contract):
 class AgentDecision(Contract):
     """What a planner proposes. Planners must produce this; clamp accepts anything at all."""
 
-    action: Action
-    instance_type: str | None = None
-    capacity_type: CapacityType = CapacityType.SPOT
-    instance_count: int | None = Field(default=None, ge=0)
-    should_checkpoint: bool = False
-    reasoning: str = ""
+    action: Action = Field(description="The one action for this cycle.")
+    instance_type: str | None = Field(
+        default=None, description="EC2 instance type; must be one of the pipeline's allowed types."
+    )
+    capacity_type: CapacityType = Field(default=CapacityType.SPOT, description="spot or on-demand.")
+    instance_count: int | None = Field(
+        default=None, ge=0, description="Target total number of instances after the action (not a delta)."
+    )
+    should_checkpoint: bool = Field(default=False, description="Workers save their progress before acting.")
+    reasoning: str = Field(default="", description="Why, in under 60 words, citing the figures that decided.")
 
 
 class ValidDecision(Contract):
@@ -214,11 +229,29 @@ class ClampEvent(Contract):
     reason: str
 
 
+class LlmUsage(Contract):
+    """One Messages API call: what it cost and how long it took."""
+
+    provider: str
+    model: str
+    prompt_version: str
+    latency_ms: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    stop_reason: str | None = None
+
+
 class PlanResult(Contract):
     planner: Literal["rules", "claude", "fallback", "cached"]
     proposal: Any = None  # raw, as the planner produced it; clamp makes it safe
     signals: dict[str, Any] = Field(default_factory=dict)
     reason: str = ""
+    fallback_reason: str | None = None  # short code: timeout, overloaded, no_tool_call, out_of_schema, ...
+    llm: LlmUsage | None = None  # present whenever Claude was called, even when the answer was unusable
+    fingerprint: dict[str, Any] | None = None  # what was material when Claude decided (reuse compares it)
+    reused_from: str | None = None  # the cycle whose Claude decision a `cached` plan reuses
     latency_ms: float = 0.0
 
 
@@ -291,6 +324,10 @@ class CycleRecord(Contract):
     state: dict[str, Any] | None = None  # compact snapshot, see audit.compact_state
     planner: str | None = None
     plan_reason: str = ""
+    fallback_reason: str | None = None
+    llm: LlmUsage | None = None
+    plan_fingerprint: dict[str, Any] | None = None
+    reused_from: str | None = None
     proposal: Any = None
     clamps: list[ClampEvent] = Field(default_factory=list)
     decision: ValidDecision | None = None

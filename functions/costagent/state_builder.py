@@ -15,6 +15,7 @@ from costagent.models import (
     DecisionSummary,
     GroupCapacity,
     Instance,
+    LastPlan,
     Mode,
     PipelineState,
     SpotPool,
@@ -133,6 +134,27 @@ def expected_remaining_hours(
     return None
 
 
+def last_llm_plan(records: Iterable[CycleRecord]) -> LastPlan | None:
+    """Claude's latest decision among the recent records (newest first). A `cached` record carries the
+    original decision's fingerprint and cycle, so reuse is always measured from the real call."""
+    for record in records:
+        if record.phase != "final" or record.duplicate_of:
+            continue
+        if record.planner in ("claude", "cached") and record.plan_fingerprint:
+            try:
+                decided_at = datetime.fromisoformat(str(record.plan_fingerprint.get("time")))
+            except ValueError:
+                return None
+            return LastPlan(
+                cycle_id=record.reused_from or record.cycle_id,
+                time=decided_at,
+                proposal=record.proposal,
+                fingerprint=record.plan_fingerprint,
+            )
+        return None  # the latest decision was not Claude's (rules, fallback): nothing to reuse
+    return None
+
+
 def summarize_decisions(records: Iterable[CycleRecord]) -> list[DecisionSummary]:
     return [
         DecisionSummary(
@@ -187,4 +209,5 @@ def build_state(
         expected_remaining_hours=expected_remaining_hours(progress, guardrails, now),
         capacity=group,
         recent_decisions=summarize_decisions(recent),
+        last_llm_plan=last_llm_plan(recent),
     )

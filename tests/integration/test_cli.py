@@ -43,7 +43,7 @@ def test_run_on_an_interruption_warning_prints_the_cycle_with_the_checkpoint_fir
     assert code == 0
     assert result.keys() >= RUN_KEYS
     assert result["status"] == "SUCCEEDED"
-    assert result["states"].index("CheckpointNow") < result["states"].index("PlanDecision")
+    assert result["states"].index("CheckpointNow") < result["states"].index("PlanWithRules")
     assert result["audit"]["trigger"] == "interruption"
     assert result["audit"]["checkpoint"]["actions"][0]["status"] == "would_run"
     assert result["state"]["pipeline_id"] == "nightly-etl"

@@ -45,14 +45,15 @@ FULL_CYCLE = [
     *START,
     "GatherState",
     "LeaseAcquired",
-    "PlanDecision",
+    "ChoosePlanner",
+    "PlanWithRules",
     "ClampDecision",
     "ExecuteDecision",
     "RecordDecision",
     "CycleRecorded",
 ]
 INTERRUPTION_CYCLE = [*START, "CheckpointNow", "RecordCheckpoint", *FULL_CYCLE[3:]]
-FALLBACK_CYCLE = [*FULL_CYCLE[:6], "FallBackToRules", *FULL_CYCLE[6:]]
+FALLBACK_CYCLE = [*FULL_CYCLE[:7], "FallBackToRules", *FULL_CYCLE[7:]]
 IGNORED = [*START, "RecordDecision", "CycleRecorded"]
 GATHER_FAILED = [*START, "GatherState", "RecordDecision", "CycleRecorded"]
 SKIPPED = [*START, "GatherState", "LeaseAcquired", "RecordDecision", "CycleRecorded"]
@@ -115,7 +116,7 @@ def test_interruption_warning_checkpoints_before_planning_and_keeps_one_audit_it
     # then the fast path ran first, and its record was on file before the cycle went on
     assert report.status == "SUCCEEDED"
     assert report.states == INTERRUPTION_CYCLE
-    assert report.states.index("CheckpointNow") < report.states.index("PlanDecision")
+    assert report.states.index("CheckpointNow") < report.states.index("PlanWithRules")
     assert phases_when_gathering == ["checkpoint"]
     # and the final record replaced it under the same key
     [record] = audit_records(aws, PIPELINE)
@@ -316,7 +317,7 @@ def test_clamp_failure_is_recorded_and_nothing_is_executed(world: World) -> None
 
     # then
     assert report.status == "SUCCEEDED"
-    assert report.states == [*FULL_CYCLE[:7], "RecordDecision", "CycleRecorded"]
+    assert report.states == [*FULL_CYCLE[:8], "RecordDecision", "CycleRecorded"]
     assert EXECUTE not in world.aws.invocations
     record = the_record(world.aws, report)
     assert record["outcome"] == "failed"

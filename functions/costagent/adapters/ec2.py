@@ -37,6 +37,7 @@ def _instance(raw: dict[str, Any]) -> Instance:
         lifecycle=lifecycle,
         launch_time=raw["LaunchTime"],
         state=raw.get("State", {}).get("Name", "unknown"),
+        name=_tags(raw).get("Name"),
     )
 
 

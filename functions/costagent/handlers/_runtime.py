@@ -21,9 +21,31 @@ def adapters() -> AwsAdapters:
     return AwsAdapters.from_settings(get_settings())
 
 
+@lru_cache(maxsize=1)
+def claude_planner() -> Any:
+    """The Claude planner of this cold start: the SDK is imported, and the API key read from Secrets
+    Manager, once, on first use; a pipeline that plans with rules never pays for either."""
+    from costagent.adapters.claude import make_claude_client
+    from costagent.adapters.secrets import SecretsAdapter
+    from costagent.planner.claude import ClaudePlanner
+
+    settings = get_settings()
+    client = make_claude_client(
+        settings.llm, region=settings.region, read_secret=SecretsAdapter(settings.region).read
+    )
+    return ClaudePlanner(
+        client,
+        model=settings.llm.model_id,
+        provider=settings.llm.provider,
+        max_tokens=settings.llm.max_tokens,
+        max_retries=settings.llm.max_retries,
+    )
+
+
 def reset() -> None:
-    """Forget settings and adapters (the local runner calls this when it changes the environment)."""
+    """Forget settings, adapters and clients (the local runner calls this when it changes the environment)."""
     adapters.cache_clear()
+    claude_planner.cache_clear()
     get_settings.cache_clear()
 
 

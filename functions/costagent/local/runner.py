@@ -158,6 +158,7 @@ class EmbeddedAws:
     def _environment(self) -> dict[str, str]:
         values = self.settings.model_dump()
         environment = {name: str(values[key]) for key, name in ENVIRONMENT_NAMES.items()}
+        # The LLM settings (provider, key, base URL) come from the caller's own environment, untouched.
         environment.update(
             {
                 "AWS_DEFAULT_REGION": self.settings.region,
