@@ -171,18 +171,136 @@ def _first_error(error: ValidationError) -> str:
     return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
 
 
+# --- plan -----------------------------------------------------------------------------------------
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    from costagent.config import get_settings
+    from costagent.document import CycleDocument
+    from costagent.guardrails import Guardrails
+    from costagent.local.world import default_guardrails
+    from costagent.models import GatherResult, LeaseInfo, PipelineState
+    from costagent.planning import plan_cycle
+
+    try:
+        state = PipelineState.model_validate(_read_json(args.state, "state"))
+    except ValidationError as error:
+        raise UnreadableInput(
+            f"state file {args.state} is not a pipeline state: {_first_error(error)}"
+        ) from error
+    guardrails = default_guardrails()
+    if args.guardrails:
+        try:
+            guardrails = Guardrails.model_validate(_read_json(args.guardrails, "guardrails"))
+        except ValidationError as error:
+            raise UnreadableInput(
+                f"guardrails file {args.guardrails} is not valid: {_first_error(error)}"
+            ) from error
+    guardrails = guardrails.model_copy(update={"planner": args.planner})
+    llm = get_settings().llm.model_copy(update={"reuse": False})  # a one-off question: always ask
+    if args.planner == "claude" and not llm.configured:
+        print(
+            "costagent plan: Claude is not configured (set ANTHROPIC_API_KEY, or "
+            "COSTAGENT_LLM_PROVIDER=bedrock); showing the rules planner's fallback decision.",
+            file=sys.stderr,
+        )
+    document = CycleDocument(
+        gathered=GatherResult(state=state, guardrails=guardrails, lease=LeaseInfo(acquired=True))
+    )
+    result = plan_cycle(document, llm=llm, claude=_workstation_claude(llm), deadline_seconds=args.timeout)
+    if args.json:
+        _print_json(result.model_dump(mode="json"))
+        return 0
+    proposal = result.proposal if isinstance(result.proposal, dict) else {}
+    print(f"planner:   {result.planner}" + (f" ({result.fallback_reason})" if result.fallback_reason else ""))
+    print(
+        f"proposal:  {proposal.get('action')} {proposal.get('instance_count')} x "
+        f"{proposal.get('instance_type')} "
+        f"({proposal.get('capacity_type')}), checkpoint={proposal.get('should_checkpoint')}"
+    )
+    print(f"reasoning: {proposal.get('reasoning')}")
+    print(f"why:       {result.reason}")
+    if result.llm is not None:
+        usage = result.llm
+        print(
+            f"llm:       {usage.model}, {usage.latency_ms:.0f} ms, {usage.input_tokens} input "
+            f"(+{usage.cache_read_input_tokens} cached, +{usage.cache_creation_input_tokens} written), "
+            f"{usage.output_tokens} output tokens"
+        )
+    return 0
+
+
+def _workstation_claude(llm: Any) -> Any:
+    """A Claude planner factory for the CLI: key from ANTHROPIC_API_KEY, base URL from ANTHROPIC_BASE_URL."""
+
+    def factory() -> Any:
+        from costagent.adapters.claude import make_claude_client
+        from costagent.config import get_settings
+        from costagent.planner.claude import ClaudePlanner
+
+        region = get_settings().region
+        client = make_claude_client(llm, region=region)
+        return ClaudePlanner(
+            client,
+            model=llm.model_id,
+            provider=llm.provider,
+            max_tokens=llm.max_tokens,
+            max_retries=llm.max_retries,
+        )
+
+    return factory
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 
 def command_demo(args: argparse.Namespace) -> int:
     from costagent.demo import DemoConfig, run_demo
 
-    config = DemoConfig(hours=args.hours, cycle_minutes=args.cycle_minutes)
+    planner = args.planner
+    if planner == "claude":
+        from costagent.config import get_settings
+
+        llm = get_settings().llm
+        if not llm.configured:
+            print(
+                "costagent demo: Claude is not configured (set ANTHROPIC_API_KEY, and ANTHROPIC_BASE_URL "
+                "for a local stand-in, or COSTAGENT_LLM_PROVIDER=bedrock); this demo runs with the rules "
+                "planner.",
+                file=sys.stderr,
+            )
+            planner = "rules"
+        else:
+            where = llm.base_url or ("Amazon Bedrock" if llm.provider == "bedrock" else "the Anthropic API")
+            print(f"costagent demo: planning with Claude ({llm.model_id}) at {where}", file=sys.stderr)
+    config = DemoConfig(
+        hours=args.hours, cycle_minutes=args.cycle_minutes, planner=planner, llm_reuse=not args.no_reuse
+    )
     report = run_demo(config, progress=(not args.json and sys.stderr.isatty()) or args.progress)
     if args.json:
         _print_json(report.as_dict())
     else:
         print(report.render())
+    return 0
+
+
+# --- fake-claude ----------------------------------------------------------------------------------
+
+
+def command_fake_claude(args: argparse.Namespace) -> int:
+    import time
+
+    from costagent.local.fake_claude import FakeClaude
+
+    with FakeClaude(default=args.behaviour, port=args.port) as fake:
+        print(f"fake Messages API at {fake.base_url} (behaviour: {args.behaviour}); Ctrl-C stops it.")
+        print(f"  export ANTHROPIC_BASE_URL={fake.base_url} ANTHROPIC_API_KEY=sk-local-fake")
+        sys.stdout.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print(f"\nserved {fake.calls} request(s)")
     return 0
 
 
@@ -213,11 +331,39 @@ def build_parser() -> argparse.ArgumentParser:
     clamp.add_argument("--guardrails", help="guardrails JSON (default: the default world's)")
     clamp.set_defaults(handler=command_clamp)
 
+    plan = commands.add_parser("plan", help="ask a planner for a proposal on a recorded state")
+    plan.add_argument(
+        "--state", required=True, help="pipeline state JSON (as `run --json` prints under state)"
+    )
+    plan.add_argument("--planner", choices=["claude", "rules"], default="claude", help="default claude")
+    plan.add_argument("--guardrails", help="guardrails JSON (default: the default world's)")
+    plan.add_argument("--timeout", type=float, default=60.0, help="seconds the Claude call may take in all")
+    plan.add_argument("--json", action="store_true", help="print the whole plan result as JSON")
+    plan.set_defaults(handler=command_plan)
+
+    fake = commands.add_parser(
+        "fake-claude", help="serve a local stand-in of the Claude Messages API (for demos and tests)"
+    )
+    fake.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    fake.add_argument(
+        "--behaviour",
+        default="ok",
+        help="ok (follow the rules advice), overloaded, text_only, count_500, ...",
+    )
+    fake.set_defaults(handler=command_fake_claude)
+
     demo = commands.add_parser("demo", help="a six-hour spot pipeline, cycle by cycle, against no agent")
     demo.add_argument("--hours", type=float, default=6.0, help="simulated length of the pipeline (default 6)")
     demo.add_argument(
         "--cycle-minutes", type=int, default=5, help="simulated minutes between cycles (default 5)"
     )
+    demo.add_argument(
+        "--planner",
+        choices=["rules", "claude"],
+        default="rules",
+        help="the pipeline's planner (default rules)",
+    )
+    demo.add_argument("--no-reuse", action="store_true", help="ask Claude every cycle (no decision reuse)")
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
     demo.add_argument(
         "--progress", action="store_true", help="show the progress bar even when not a terminal"

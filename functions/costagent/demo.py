@@ -52,6 +52,8 @@ class DemoConfig:
     interruptions: tuple[Interruption, ...] = (Interruption(95, 1), Interruption(230, 0))
     price_spike: PriceSpike | None = PriceSpike(150, 210, "c5.xlarge", 0.2100)
     planner_outage_minute: int | None = 300  # one cycle whose planner fails, to show the fallback
+    planner: str = "rules"  # or "claude": the pipeline's guardrails name it
+    llm_reuse: bool = True  # reuse Claude's last WAIT while nothing material changes
 
     @property
     def job_worker_minutes(self) -> float:
@@ -158,6 +160,30 @@ class DemoReport:
     def outcomes(self) -> dict[str, int]:
         return dict(Counter(r.outcome.value for r in self.records))
 
+    def llm_figures(self) -> dict[str, Any]:
+        """Calls to Claude, reuse, and tokens per call (input counts cached and uncached prompt tokens)."""
+        planned = [r for r in self.records if r.planner in ("claude", "cached", "fallback", "rules")]
+        calls = [r.llm for r in self.records if r.llm is not None]
+        prompt_tokens = sorted(
+            c.input_tokens + c.cache_read_input_tokens + c.cache_creation_input_tokens for c in calls
+        )
+        minutes = self.agent.finished_minute or int(self.config.hours * 60)
+        return {
+            "planned_cycles": len(planned),
+            "llm_calls": len(calls),
+            "reused": sum(1 for r in self.records if r.planner == "cached"),
+            "share_of_cycles_calling_llm": round(len(calls) / len(planned), 3) if planned else 0.0,
+            "llm_calls_per_pipeline_hour": round(len(calls) / (minutes / 60.0), 2),
+            "input_tokens_per_call_median": _percentile(prompt_tokens, 0.5),
+            "input_tokens_per_call_p95": _percentile(prompt_tokens, 0.95),
+            "output_tokens_total": sum(c.output_tokens for c in calls),
+            "cache_read_tokens_total": sum(c.cache_read_input_tokens for c in calls),
+            "cache_write_tokens_total": sum(c.cache_creation_input_tokens for c in calls),
+            "fallbacks_by_reason": dict(
+                Counter(r.fallback_reason for r in self.records if r.fallback_reason)
+            ),
+        }
+
     def interruptions_survived(self) -> int:
         checkpointed = [
             r
@@ -196,6 +222,7 @@ class DemoReport:
                 "planners": self.planners(),
                 "outcomes": self.outcomes(),
             },
+            "llm": self.llm_figures() if self.config.planner == "claude" else None,
             "without_agent": ledger(self.baseline),
             "executions": self.executions,
             "wall_seconds": round(self.wall_seconds, 1),
@@ -230,7 +257,8 @@ class DemoReport:
         width = max(len(r[0]) for r in rows)
         lines = [
             f"costagent demo: a {self.config.hours:g}-hour pipeline on {self.config.workers} spot workers, "
-            f"a cycle every {self.config.cycle_minutes} simulated minutes (execute mode, embedded AWS)",
+            f"a cycle every {self.config.cycle_minutes} simulated minutes (execute mode, embedded AWS, "
+            f"{self.config.planner} planner)",
             "",
             f"{'':<{width}}  {'with costagent':>16}  {'without':>12}",
         ]
@@ -241,10 +269,29 @@ class DemoReport:
             "clamps by rule:      " + (_counts(agent["clamps_by_rule"]) or "none"),
             "planner used:        " + _counts(agent["planners"]),
             "cycle outcomes:      " + _counts(agent["outcomes"]),
+        ]
+        if data["llm"]:
+            llm = data["llm"]
+            lines += [
+                f"Claude:              {llm['llm_calls']} calls for {llm['planned_cycles']} planned cycles "
+                f"({llm['share_of_cycles_calling_llm']:.0%}; {llm['reused']} reused), "
+                f"{llm['llm_calls_per_pipeline_hour']} calls per pipeline-hour",
+                f"                     input tokens per call: median {llm['input_tokens_per_call_median']}, "
+                f"p95 {llm['input_tokens_per_call_p95']}; cache read {llm['cache_read_tokens_total']}, "
+                f"written {llm['cache_write_tokens_total']}",
+                "                     fallbacks: " + (_counts(llm["fallbacks_by_reason"]) or "none"),
+            ]
+        lines += [
             f"{data['executions']} state machine executions in {data['wall_seconds']} s "
             f"(median {data['median_cycle_wall_seconds']} s per execution)",
         ]
         return "\n".join(lines)
+
+
+def _percentile(ordered: list[int], fraction: float) -> int | None:
+    if not ordered:
+        return None
+    return ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -340,13 +387,15 @@ def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
     import time
 
     from costagent.local.runner import EmbeddedAws
-    from costagent.local.world import build_world, scheduled_event
+    from costagent.local.world import build_world, default_guardrails, scheduled_event
 
     started = time.perf_counter()
-    with EmbeddedAws() as aws:
+    reuse = {"COSTAGENT_LLM_REUSE": "true" if config.llm_reuse else "false"}
+    with EmbeddedAws(extra_environment=reuse) as aws:
         world = build_world(
             aws,
             DEMO_START,
+            guardrails=default_guardrails(planner=config.planner),
             workers=config.workers,
             mode="execute",
             progress=0.0,

@@ -50,7 +50,13 @@ def plan_cycle(
         return rules
     llm = llm or LlmSettings()
     if llm.reuse:
-        current = fingerprint(state, guardrails, model=llm.model_id, prompt_version=PROMPT_VERSION)
+        current = fingerprint(
+            state,
+            guardrails,
+            model=llm.model_id,
+            prompt_version=PROMPT_VERSION,
+            rules_action=_action(rules.proposal),
+        )
         reusable, why = reuse_verdict(state.last_llm_plan, current, state.trigger, state.time)
         if reusable and state.last_llm_plan is not None:
             last = state.last_llm_plan
@@ -69,6 +75,10 @@ def plan_cycle(
     except CostagentError as error:
         return _not_configured(rules, str(error))
     return planner.plan(state, guardrails, deadline_seconds)
+
+
+def _action(proposal: object) -> str | None:
+    return str(proposal.get("action")) if isinstance(proposal, dict) else None
 
 
 def _not_configured(rules: PlanResult, detail: str) -> PlanResult:

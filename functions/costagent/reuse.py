@@ -28,7 +28,12 @@ def guardrails_digest(guardrails: Guardrails) -> str:
 
 
 def fingerprint(
-    state: PipelineState, guardrails: Guardrails, *, model: str, prompt_version: str
+    state: PipelineState,
+    guardrails: Guardrails,
+    *,
+    model: str,
+    prompt_version: str,
+    rules_action: str | None = None,
 ) -> dict[str, Any]:
     """What a decision depends on, in a form the next cycle can compare (and the audit record can keep)."""
     fleet: dict[str, int] = {}
@@ -48,6 +53,9 @@ def fingerprint(
         "progress": state.pipeline_progress,
         "minutes_since_checkpoint": state.minutes_since_checkpoint,
         "budget_remaining": state.budget_remaining,
+        # The rules planner is cheap and sees every threshold (checkpoint due, deadline, lost capacity):
+        # when its recommendation changes, something material did.
+        "rules_action": rules_action,
     }
 
 
@@ -58,7 +66,7 @@ def _changed_fraction(before: float, after: float) -> float:
 
 
 def _material_change(last: dict[str, Any], now: dict[str, Any]) -> str | None:
-    for key in ("mode", "guardrails", "model", "prompt_version", "fleet", "desired_capacity"):
+    for key in ("mode", "guardrails", "model", "prompt_version", "fleet", "desired_capacity", "rules_action"):
         if last.get(key) != now.get(key):
             return f"{key} changed"
     if not set(now.get("notices", [])) <= set(last.get("notices", [])):

@@ -37,6 +37,7 @@ class FakeClaude:
     """Start with `with FakeClaude() as fake:`; point the client at `fake.base_url`."""
 
     default: str = "ok"
+    port: int = 0  # 0: any free port
     requests: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     _queue: deque[str] = field(default_factory=deque)
@@ -52,7 +53,8 @@ class FakeClaude:
     def base_url(self) -> str:
         assert self._server is not None, "start the fake first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{name}:{port}"
 
     @property
     def calls(self) -> int:
@@ -79,7 +81,7 @@ class FakeClaude:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -79,7 +79,10 @@ class ClaudePlanner:
         self, state: PipelineState, guardrails: Guardrails, deadline_seconds: float = 60.0
     ) -> PlanResult:
         rules = self.rules.plan(state, guardrails)
-        facts = fingerprint(state, guardrails, model=self.model, prompt_version=PROMPT_VERSION)
+        action = rules.proposal.get("action") if isinstance(rules.proposal, dict) else None
+        facts = fingerprint(
+            state, guardrails, model=self.model, prompt_version=PROMPT_VERSION, rules_action=action
+        )
         if deadline_seconds < MIN_CALL_SECONDS:
             detail = f"only {deadline_seconds:.1f} s left before the Lambda's deadline"
             return _fallback(rules, "deadline", detail)
