@@ -21,6 +21,7 @@ from costagent.models import (
     TriggerKind,
     ValidDecision,
 )
+from costagent.planner import RulesPlanner
 from costagent.planning import plan_cycle
 from costagent.prompt import PROMPT_VERSION
 from costagent.reuse import fingerprint
@@ -85,8 +86,13 @@ def test_plan_lambda_failure_makes_the_rules_decide() -> None:
 def test_unchanged_state_reuses_claudes_last_wait_without_a_call() -> None:
     earlier = document().gathered
     assert earlier is not None and earlier.state is not None
+    rules_action = RulesPlanner().plan(earlier.state, CLAUDE).proposal["action"]
     facts = fingerprint(
-        earlier.state, CLAUDE, model="claude-sonnet-5", prompt_version=PROMPT_VERSION, rules_action="WAIT"
+        earlier.state,
+        CLAUDE,
+        model="claude-sonnet-5",
+        prompt_version=PROMPT_VERSION,
+        rules_action=rules_action,
     )
     record = CycleRecord(
         pipeline_id="etl",
