@@ -125,8 +125,8 @@ def _print_run(result: dict[str, Any]) -> None:
 # --- clamp ----------------------------------------------------------------------------------------
 
 
-def command_clamp(args: argparse.Namespace) -> int:
-    from costagent.clamp import clamp_decision
+def _state_and_guardrails(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The `--state` file and the `--guardrails` file (default: the default world's), or UnreadableInput."""
     from costagent.guardrails import Guardrails
     from costagent.local.world import default_guardrails
     from costagent.models import PipelineState
@@ -145,6 +145,13 @@ def command_clamp(args: argparse.Namespace) -> int:
             raise UnreadableInput(
                 f"guardrails file {args.guardrails} is not valid: {_first_error(error)}"
             ) from error
+    return state, guardrails
+
+
+def command_clamp(args: argparse.Namespace) -> int:
+    from costagent.clamp import clamp_decision
+
+    state, guardrails = _state_and_guardrails(args)
     try:
         proposal_text = Path(args.decision).read_text(encoding="utf-8")
     except OSError as error:
@@ -177,25 +184,10 @@ def _first_error(error: ValidationError) -> str:
 def command_plan(args: argparse.Namespace) -> int:
     from costagent.config import get_settings
     from costagent.document import CycleDocument
-    from costagent.guardrails import Guardrails
-    from costagent.local.world import default_guardrails
-    from costagent.models import GatherResult, LeaseInfo, PipelineState
+    from costagent.models import GatherResult, LeaseInfo
     from costagent.planning import plan_cycle
 
-    try:
-        state = PipelineState.model_validate(_read_json(args.state, "state"))
-    except ValidationError as error:
-        raise UnreadableInput(
-            f"state file {args.state} is not a pipeline state: {_first_error(error)}"
-        ) from error
-    guardrails = default_guardrails()
-    if args.guardrails:
-        try:
-            guardrails = Guardrails.model_validate(_read_json(args.guardrails, "guardrails"))
-        except ValidationError as error:
-            raise UnreadableInput(
-                f"guardrails file {args.guardrails} is not valid: {_first_error(error)}"
-            ) from error
+    state, guardrails = _state_and_guardrails(args)
     guardrails = guardrails.model_copy(update={"planner": args.planner})
     llm = get_settings().llm.model_copy(update={"reuse": False})  # a one-off question: always ask
     if args.planner == "claude" and not llm.configured:
