@@ -15,7 +15,7 @@ from costagent.models import (
     TerminationNotice,
     TriggerKind,
 )
-from costagent.planner.claude import MIN_ATTEMPT_SECONDS, attempt_budget
+from costagent.planner.claude import ATTEMPT_SHARE_OF_REMAINING, attempt_timeout, retry_pause
 from costagent.reuse import REUSE_MAX_AGE_MINUTES, fingerprint, reuse_verdict
 
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
@@ -117,9 +117,11 @@ def test_changed_guardrails_are_material() -> None:
     assert not reuse_verdict(last, current, TriggerKind.SCHEDULED, state(1).time)[0]
 
 
-def test_attempt_budget_fits_retries_and_backoff_into_the_deadline() -> None:
-    retries, per_attempt = attempt_budget(57.0, 2)
-    assert retries == 2 and per_attempt * 3 + 0.5 + 1.0 <= 57.0
-    retries, per_attempt = attempt_budget(2.5, 2)
-    assert retries < 2 and per_attempt >= MIN_ATTEMPT_SECONDS
-    assert per_attempt * (retries + 1) + 0.5 * retries <= 2.5
+def test_an_attempt_that_is_not_the_last_leaves_time_for_another() -> None:
+    assert attempt_timeout(57.0, attempts_left=3) == 57.0 * ATTEMPT_SHARE_OF_REMAINING
+    assert attempt_timeout(20.0, attempts_left=1) == 20.0
+
+
+def test_retry_pause_follows_the_servers_retry_after_else_backs_off() -> None:
+    assert retry_pause(3.0, attempt=0) == 3.0
+    assert [retry_pause(None, attempt=n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]

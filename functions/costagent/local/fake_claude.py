@@ -45,6 +45,15 @@ class FakeClaude:
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def reset(self, default: str = "ok") -> None:
+        """Forget scripted behaviours, recorded requests and the emulated prompt cache."""
+        with self._lock:
+            self._queue.clear()
+            self._cached_prefixes.clear()
+            self.requests.clear()
+            self.paths.clear()
+            self.default = default
+
     def script(self, *behaviours: str) -> None:
         with self._lock:
             self._queue.extend(behaviours)

@@ -27,21 +27,45 @@ from costagent.reuse import fingerprint
 
 MIN_CALL_SECONDS = 2.0  # with less time than this left, do not start a call: fall back at once
 MIN_ATTEMPT_SECONDS = 1.0  # an attempt shorter than this cannot return a decision
-SDK_INITIAL_BACKOFF_SECONDS = 0.5  # the anthropic SDK's first retry pause (then doubling, with jitter)
-SDK_MAX_BACKOFF_SECONDS = 8.0
+ATTEMPT_SHARE_OF_REMAINING = 0.6  # an attempt that is not the last may use this much of the time left
+INITIAL_BACKOFF_SECONDS = 0.5  # pause before the first retry, doubling after each, as the SDK does
+MAX_BACKOFF_SECONDS = 8.0
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
-def attempt_budget(deadline_seconds: float, max_retries: int) -> tuple[int, float]:
-    """(retries, seconds per attempt) so that every attempt and the SDK's backoff pauses between them fit
-    in the time left: fewer retries when time is short, never an attempt shorter than MIN_ATTEMPT_SECONDS."""
-    for retries in range(max_retries, -1, -1):
-        backoff = sum(
-            min(SDK_INITIAL_BACKOFF_SECONDS * 2**i, SDK_MAX_BACKOFF_SECONDS) for i in range(retries)
-        )
-        per_attempt = (deadline_seconds - backoff) / (retries + 1)
-        if per_attempt >= MIN_ATTEMPT_SECONDS:
-            return retries, per_attempt
-    return 0, max(deadline_seconds, 0.0)
+def attempt_timeout(remaining_seconds: float, attempts_left: int) -> float:
+    """How long one attempt may take: most of the time left, all of it for the last attempt."""
+    if attempts_left <= 1:
+        return remaining_seconds
+    return max(remaining_seconds * ATTEMPT_SHARE_OF_REMAINING, MIN_ATTEMPT_SECONDS)
+
+
+def retry_pause(retry_after_seconds: float | None, attempt: int) -> float:
+    """The server's own retry-after when it gives one, else exponential backoff."""
+    if retry_after_seconds is not None and retry_after_seconds >= 0:
+        return retry_after_seconds
+    return min(INITIAL_BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS)
+
+
+def _retry_after(error: Exception) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is not None:
+            try:
+                return float(raw) / scale
+            except ValueError:
+                return None
+    return None
+
+
+def _retryable(error: Exception) -> bool:
+    import anthropic
+
+    if isinstance(error, anthropic.APIConnectionError):  # includes timeouts
+        return True
+    return isinstance(error, anthropic.APIStatusError) and error.status_code in RETRYABLE_STATUS
 
 
 def _failure_code(error: Exception) -> str:
@@ -94,12 +118,10 @@ class ClaudePlanner:
             "tool_choice": {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},
             "messages": [{"role": "user", "content": user_message(state, rules)}],
         }
-        retries, per_attempt = attempt_budget(deadline_seconds, self.max_retries)
         started = time.perf_counter()
         try:
-            client = self.client.with_options(timeout=per_attempt, max_retries=retries)
-            response = client.messages.create(**request)
-        except Exception as error:  # every SDK failure is a fallback, never a failed cycle
+            response = self._call(request, deadline_seconds)
+        except Exception as error:  # every failure is a fallback, never a failed cycle
             code = _failure_code(error)
             usage = LlmUsage(
                 provider=self.provider,
@@ -121,6 +143,27 @@ class ClaudePlanner:
             llm=usage,
             fingerprint=facts,
         )
+
+    def _call(self, request: dict[str, Any], deadline_seconds: float) -> Any:
+        """The request with bounded retries, all inside the deadline. The SDK's own retries are off: they
+        would wait for any retry-after the server names, however long, past the Lambda's timeout."""
+        deadline_at = time.monotonic() + deadline_seconds
+        attempts = self.max_retries + 1
+        for attempt in range(attempts):
+            remaining = deadline_at - time.monotonic()
+            client = self.client.with_options(
+                timeout=attempt_timeout(remaining, attempts - attempt), max_retries=0
+            )
+            try:
+                return client.messages.create(**request)
+            except Exception as error:
+                if attempt == attempts - 1 or not _retryable(error):
+                    raise
+                pause = retry_pause(_retry_after(error), attempt)
+                if deadline_at - time.monotonic() - pause < MIN_ATTEMPT_SECONDS:
+                    raise  # waiting as asked would leave no time for another attempt
+                time.sleep(pause)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _decision_from(response: Any) -> Any:
