@@ -69,11 +69,7 @@ def fake_server() -> Iterator[FakeClaude]:
 @pytest.fixture
 def fake(fake_server: FakeClaude) -> FakeClaude:
     """The module's fake as new: answers "ok", nothing scripted, no requests seen, nothing cached."""
-    fake_server.default = "ok"
-    # FakeClaude has no reset of its own; its queue and prompt cache are plain fields.
     fake_server.reset()
-    fake_server.requests.clear()
-    fake_server.paths.clear()
     return fake_server
 
 

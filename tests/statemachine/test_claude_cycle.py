@@ -50,12 +50,8 @@ def fake_server() -> Iterator[FakeClaude]:
 
 
 def reset(fake: FakeClaude) -> FakeClaude:
-    """As new: answers "ok", nothing scripted, no requests seen, nothing cached (FakeClaude has no reset of
-    its own; its queue and prompt cache are plain fields)."""
-    fake.default = "ok"
+    """As new: answers "ok", nothing scripted, no requests seen, nothing cached."""
     fake.reset()
-    fake.requests.clear()
-    fake.paths.clear()
     return fake
 
 
