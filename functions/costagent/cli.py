@@ -232,13 +232,7 @@ def _workstation_claude(llm: Any) -> Any:
 
         region = get_settings().region
         client = make_claude_client(llm, region=region)
-        return ClaudePlanner(
-            client,
-            model=llm.model_id,
-            provider=llm.provider,
-            max_tokens=llm.max_tokens,
-            max_retries=llm.max_retries,
-        )
+        return ClaudePlanner.from_settings(client, llm)
 
     return factory
 

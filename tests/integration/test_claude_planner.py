@@ -82,14 +82,7 @@ def no_ambient_claude_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def claude_planner(llm: LlmSettings) -> ClaudePlanner:
     """What `_runtime.claude_planner()` builds in the plan Lambda, from explicit settings."""
-    client = make_claude_client(llm, region=REGION)
-    return ClaudePlanner(
-        client,
-        model=llm.model_id,
-        provider=llm.provider,
-        max_tokens=llm.max_tokens,
-        max_retries=llm.max_retries,
-    )
+    return ClaudePlanner.from_settings(make_claude_client(llm, region=REGION), llm)
 
 
 def planner_at(fake: FakeClaude, max_retries: int = 2) -> ClaudePlanner:

@@ -33,13 +33,7 @@ def claude_planner() -> Any:
     client = make_claude_client(
         settings.llm, region=settings.region, read_secret=SecretsAdapter(settings.region).read
     )
-    return ClaudePlanner(
-        client,
-        model=settings.llm.model_id,
-        provider=settings.llm.provider,
-        max_tokens=settings.llm.max_tokens,
-        max_retries=settings.llm.max_retries,
-    )
+    return ClaudePlanner.from_settings(client, settings.llm)
 
 
 def reset() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from costagent.config import LlmSettings
 from costagent.guardrails import Guardrails
 from costagent.models import LlmUsage, PipelineState, PlanResult
 from costagent.planner.rules import RulesPlanner
@@ -98,6 +99,16 @@ class ClaudePlanner:
         self.max_tokens = max_tokens
         self.max_retries = max_retries
         self.rules = RulesPlanner()
+
+    @classmethod
+    def from_settings(cls, client: Any, llm: LlmSettings) -> ClaudePlanner:
+        return cls(
+            client,
+            model=llm.model_id,
+            provider=llm.provider,
+            max_tokens=llm.max_tokens,
+            max_retries=llm.max_retries,
+        )
 
     def plan(
         self, state: PipelineState, guardrails: Guardrails, deadline_seconds: float = 60.0
