@@ -11,7 +11,8 @@ from costagent.models import ActionRecord, CheckpointResult, Mode, Trigger
 
 def checkpoint_now(trigger: Trigger, aws: AwsAdapters, settings: Settings) -> CheckpointResult:
     assert trigger.pipeline_id is not None, "ReadTrigger routes only managed instances here"
-    mode, guardrails = load_pipeline_config(aws, settings, trigger.pipeline_id)
+    config = load_pipeline_config(aws, settings, trigger.pipeline_id)
+    mode, guardrails = config.mode, config.guardrails
     instances = [i.instance_id for i in aws.ec2.pipeline_instances(trigger.pipeline_id)]
     detail = f"SSM Run Command on {len(instances)} instance(s): {guardrails.checkpoint_command}"
     target = ",".join(instances)

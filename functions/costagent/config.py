@@ -46,6 +46,7 @@ class Settings(BaseModel):
     region: str = "us-east-1"
     audit_table: str = "costagent-audit"
     lease_table: str = "costagent-lease"
+    idempotency_table: str = "costagent-idempotency"
     checkpoint_bucket: str = "costagent-checkpoints"
     ssm_prefix: str = Field(default="/costagent", pattern=r"^/[A-Za-z0-9_./-]*[A-Za-z0-9_-]$")
     group_name_prefix: str = "costagent-"
@@ -59,6 +60,11 @@ class Settings(BaseModel):
     def mode_parameter(self, pipeline_id: str) -> str:
         return f"{self.ssm_prefix}/pipelines/{pipeline_id}/mode"
 
+    @property
+    def kill_switch_parameter(self) -> str:
+        """One parameter for every pipeline: any value but `off` (or absent) forces observe mode."""
+        return f"{self.ssm_prefix}/kill-switch"
+
     def guardrails_parameter(self, pipeline_id: str) -> str:
         return f"{self.ssm_prefix}/pipelines/{pipeline_id}/guardrails"
 
@@ -70,6 +76,7 @@ ENVIRONMENT_NAMES = {
     "region": "AWS_REGION",
     "audit_table": "COSTAGENT_AUDIT_TABLE",
     "lease_table": "COSTAGENT_LEASE_TABLE",
+    "idempotency_table": "COSTAGENT_IDEMPOTENCY_TABLE",
     "checkpoint_bucket": "COSTAGENT_CHECKPOINT_BUCKET",
     "ssm_prefix": "COSTAGENT_SSM_PREFIX",
     "group_name_prefix": "COSTAGENT_GROUP_PREFIX",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 from pydantic import ValidationError
@@ -20,11 +21,30 @@ def budget_name(pipeline_id: str) -> str:
     return f"costagent-{pipeline_id}"
 
 
-def load_pipeline_config(aws: AwsAdapters, settings: Settings, pipeline_id: str) -> tuple[Mode, Guardrails]:
-    """Mode and guardrails from Parameter Store. Anything but an explicit `execute` is observe."""
+KILL_SWITCH_OFF = "off"  # the only kill-switch value that lets pipelines execute
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    mode: Mode
+    mode_source: str  # parameter | default | kill_switch: why the mode is what it is
+    guardrails: Guardrails
+
+
+def effective_mode(mode_value: str | None, kill_switch_value: str | None) -> tuple[Mode, str]:
+    """Observe unless the pipeline explicitly says execute and the global kill switch is off (or absent)."""
+    if kill_switch_value is not None and kill_switch_value.strip().lower() != KILL_SWITCH_OFF:
+        return Mode.OBSERVE, "kill_switch"
+    if (mode_value or "").strip().lower() == Mode.EXECUTE.value:
+        return Mode.EXECUTE, "parameter"
+    return Mode.OBSERVE, "parameter" if mode_value is not None else "default"
+
+
+def load_pipeline_config(aws: AwsAdapters, settings: Settings, pipeline_id: str) -> PipelineConfig:
+    """Mode and guardrails from Parameter Store, and the global kill switch that forces observe."""
     mode_name = settings.mode_parameter(pipeline_id)
     guardrails_name = settings.guardrails_parameter(pipeline_id)
-    parameters = aws.ssm.pipeline_parameters(mode_name, guardrails_name)
+    parameters = aws.ssm.pipeline_parameters(mode_name, guardrails_name, settings.kill_switch_parameter)
     if parameters.guardrails_json is None:
         raise PipelineNotConfigured(
             f"pipeline {pipeline_id!r} has no guardrails: put its JSON document at {guardrails_name} "
@@ -37,8 +57,8 @@ def load_pipeline_config(aws: AwsAdapters, settings: Settings, pipeline_id: str)
         raise PipelineNotConfigured(
             f"guardrails at {guardrails_name} are not valid ({' '.join(first_line)}); fix the document."
         ) from error
-    mode = Mode.EXECUTE if (parameters.mode or "").strip().lower() == Mode.EXECUTE.value else Mode.OBSERVE
-    return mode, guardrails
+    mode, source = effective_mode(parameters.mode, parameters.kill_switch)
+    return PipelineConfig(mode=mode, mode_source=source, guardrails=guardrails)
 
 
 def gather_state(
@@ -58,22 +78,22 @@ def gather_state(
     if not lease.acquired:
         return GatherResult(lease=lease)
     try:
-        mode, guardrails = load_pipeline_config(aws, settings, pipeline_id)
-        state = _read_state(trigger, mode, guardrails, aws, settings, checkpoint_requested)
+        config = load_pipeline_config(aws, settings, pipeline_id)
+        state = _read_state(trigger, config, aws, settings, checkpoint_requested)
     except Exception:
         aws.lease.release(pipeline_id, holder)  # nothing acted; let the next cycle in at once
         raise
-    return GatherResult(state=state, guardrails=guardrails, lease=lease)
+    return GatherResult(state=state, guardrails=config.guardrails, lease=lease)
 
 
 def _read_state(
     trigger: Trigger,
-    mode: Mode,
-    guardrails: Guardrails,
+    config: PipelineConfig,
     aws: AwsAdapters,
     settings: Settings,
     checkpoint_requested: bool,
 ) -> PipelineState:
+    guardrails = config.guardrails
     assert trigger.pipeline_id is not None
     pipeline_id, now = trigger.pipeline_id, trigger.event_time
     instances = aws.ec2.pipeline_instances(pipeline_id)
@@ -85,7 +105,8 @@ def _read_state(
     signals = [s for s in aws.audit.spot_signals(pipeline_id, since) if s.cycle_id != trigger.cycle_id]
     return build_state(
         trigger=trigger,
-        mode=mode,
+        mode=config.mode,
+        mode_source=config.mode_source,
         guardrails=guardrails,
         instances=instances,
         group=aws.autoscaling.group(settings.group_name(pipeline_id)),

@@ -147,6 +147,7 @@ class PipelineState(Contract):
     pipeline_id: str
     time: datetime
     mode: Mode = Mode.OBSERVE
+    mode_source: str = "parameter"  # parameter | default | kill_switch
     trigger: TriggerKind = TriggerKind.SCHEDULED
     active_instances: list[Instance] = Field(default_factory=list)
     spot_prices: list[SpotPool] = Field(default_factory=list)

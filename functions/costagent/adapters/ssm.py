@@ -14,22 +14,25 @@ CHECKPOINT_TIMEOUT_SECONDS = 90  # a spot warning gives two minutes; the command
 class PipelineParameters:
     mode: str | None
     guardrails_json: str | None
+    kill_switch: str | None = None
 
 
 class SsmAdapter(LazyClient):
     service = "ssm"
 
-    def pipeline_parameters(self, mode_name: str, guardrails_name: str) -> PipelineParameters:
+    def pipeline_parameters(
+        self, mode_name: str, guardrails_name: str, kill_switch_name: str | None = None
+    ) -> PipelineParameters:
+        """All three in one GetParameters call: every cycle reads them, so a flip needs no deploy."""
+        names = [mode_name, guardrails_name] + ([kill_switch_name] if kill_switch_name else [])
         with aws_call("ssm:GetParameters"):
-            response = self.client.get_parameters(Names=[mode_name, guardrails_name])
+            response = self.client.get_parameters(Names=names)
         values = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
-        return PipelineParameters(mode=values.get(mode_name), guardrails_json=values.get(guardrails_name))
-
-    def mode(self, mode_name: str) -> str | None:
-        with aws_call("ssm:GetParameters"):
-            response = self.client.get_parameters(Names=[mode_name])
-        found = response.get("Parameters", [])
-        return str(found[0]["Value"]) if found else None
+        return PipelineParameters(
+            mode=values.get(mode_name),
+            guardrails_json=values.get(guardrails_name),
+            kill_switch=values.get(kill_switch_name) if kill_switch_name else None,
+        )
 
     def send_checkpoint(self, instance_ids: list[str], command: str, comment: str) -> str:
         with aws_call("ssm:SendCommand"):

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from costagent.checkpoint import checkpoint_now
 from costagent.config import get_settings
 from costagent.document import CycleDocument
-from costagent.handlers._runtime import adapters, timed
+from costagent.handlers._runtime import adapters, once, timed
 
 logger = Logger()
 
@@ -20,6 +20,10 @@ logger = Logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     document = CycleDocument.model_validate(event)
-    assert document.trigger is not None
-    result = checkpoint_now(document.trigger, aws=adapters(), settings=get_settings())
-    return timed(result, started)
+    trigger = document.trigger
+    assert trigger is not None
+
+    def act() -> dict[str, Any]:
+        return timed(checkpoint_now(trigger, aws=adapters(), settings=get_settings()), started)
+
+    return once("checkpoint", f"{trigger.pipeline_id}#{trigger.cycle_id}#CHECKPOINT", context, act)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from costagent.config import get_settings
 from costagent.document import CycleDocument
 from costagent.execute import execute_decision
-from costagent.handlers._runtime import adapters, timed
+from costagent.handlers._runtime import adapters, once, timed
 
 logger = Logger()
 
@@ -22,13 +22,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     document = CycleDocument.model_validate(event)
     gathered, clamped, trigger = document.gathered, document.clamped, document.trigger
     assert gathered and gathered.state and gathered.guardrails and clamped and trigger
-    result = execute_decision(
-        decision=clamped.decision,
-        state=gathered.state,
-        guardrails=gathered.guardrails,
-        cycle_id=trigger.cycle_id,
-        aws=adapters(),
-        settings=get_settings(),
-    )
-    logger.info("executed", extra={"outcome": result.outcome.value, "mode": result.mode.value})
-    return timed(result, started)
+    state, guardrails, decision = gathered.state, gathered.guardrails, clamped.decision
+
+    def act() -> dict[str, Any]:
+        result = execute_decision(
+            decision=decision,
+            state=state,
+            guardrails=guardrails,
+            cycle_id=trigger.cycle_id,
+            aws=adapters(),
+            settings=get_settings(),
+        )
+        logger.info("executed", extra={"outcome": result.outcome.value, "mode": result.mode.value})
+        return timed(result, started)
+
+    key = f"{state.pipeline_id}#{trigger.cycle_id}#{decision.action.value}"
+    return once("execute", key, context, act)

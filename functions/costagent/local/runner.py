@@ -264,6 +264,7 @@ class EmbeddedAws:
         dynamodb = self.client("dynamodb")
         dynamodb.create_table(**create_table_arguments("audit", settings.audit_table))
         dynamodb.create_table(**create_table_arguments("lease", settings.lease_table))
+        dynamodb.create_table(**create_table_arguments("idempotency", settings.idempotency_table))
         self.client("s3").create_bucket(Bucket=settings.checkpoint_bucket)
         iam = self.client("iam")
         trust = {
