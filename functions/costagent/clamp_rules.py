@@ -60,6 +60,7 @@ class Fleet:
     fill_capacity: CapacityType  # current, or spot when on-demand is no longer allowed
     checkpoint_overdue: bool
     interruption_pending: bool
+    pools: frozenset[tuple[str, CapacityType]] = frozenset()  # (type, lifecycle) of every running instance
 
     @property
     def has_instances(self) -> bool:
@@ -85,6 +86,7 @@ class Fleet:
             fill_capacity=current_capacity if capacity_allowed else CapacityType.SPOT,
             checkpoint_overdue=count > 0 and overdue,
             interruption_pending=count > 0 and bool(state.pending_interruptions()),
+            pools=frozenset((i.instance_type, i.lifecycle) for i in state.active_instances),
         )
 
 
@@ -246,7 +248,12 @@ def resolve_contradictions(
     if action is Action.MIGRATE and count == 0:
         return become_wait(draft, fleet, rule, "MIGRATE to 0 instances would stop the pipeline, not move it")
     pool = (draft.instance_type, draft.capacity_type)
-    if action is Action.MIGRATE and pool == (fleet.instance_type, fleet.capacity_type):
+    # Contradictory only when every instance already runs there: a migration part-way through still has
+    # instances to move, and repeating the MIGRATE is how the next batch is replaced.
+    already_there = (
+        fleet.pools <= {pool} if fleet.pools else pool == (fleet.instance_type, fleet.capacity_type)
+    )
+    if action is Action.MIGRATE and already_there:
         where = f"{draft.instance_type} {draft.capacity_type.value}"
         return become_wait(draft, fleet, rule, f"MIGRATE to {where} is where the pipeline already runs")
     if action in HOLDING_ACTIONS and count != fleet.count:

@@ -134,6 +134,26 @@ class DecisionSummary(Contract):
     outcome: Outcome | None = None
 
 
+class ActionChecks(Contract):
+    """Whether the last actions took effect, checked on the next cycles (pure, from records and state)."""
+
+    checkpoint: Literal["landed", "pending", "failed"] | None = None  # None: no recent request
+    checkpoint_requested_at: datetime | None = None
+    capacity: Literal["reached", "pending", "not_reached"] | None = None
+    capacity_target: int | None = None
+
+
+class MigrationStatus(Contract):
+    """A migration in progress: the group launches the target pool, some instances still run elsewhere."""
+
+    target_type: str
+    target_capacity: CapacityType
+    misplaced: int = Field(ge=0)
+    total: int = Field(ge=0)
+    from_type: str | None = None  # where most misplaced instances run: the pool a rollback returns to
+    from_capacity: CapacityType | None = None
+
+
 class LastPlan(Contract):
     """The last decision Claude made for this pipeline, with what was true when it made it (for reuse)."""
 
@@ -162,6 +182,8 @@ class PipelineState(Contract):
     capacity: GroupCapacity | None = None
     recent_decisions: list[DecisionSummary] = Field(default_factory=list)
     last_llm_plan: LastPlan | None = None
+    action_checks: ActionChecks | None = None
+    migration: MigrationStatus | None = None
 
     @property
     def instance_count(self) -> int:

@@ -11,11 +11,14 @@ from costagent.adapters.ec2 import SpotPricePoint
 from costagent.adapters.s3 import CheckpointPointer, ProgressReport
 from costagent.guardrails import Guardrails
 from costagent.models import (
+    ActionChecks,
+    CapacityType,
     CycleRecord,
     DecisionSummary,
     GroupCapacity,
     Instance,
     LastPlan,
+    MigrationStatus,
     Mode,
     PipelineState,
     SpotPool,
@@ -155,6 +158,86 @@ def last_llm_plan(records: Iterable[CycleRecord]) -> LastPlan | None:
     return None
 
 
+CHECKPOINT_LANDING_MINUTES = 5.0  # workers have this long to write the checkpoint a request asked for
+CAPACITY_LANDING_MINUTES = 10.0  # new instances have this long to appear after a capacity change
+CAPACITY_ACTIONS = frozenset({"set_desired_capacity", "terminate_instance", "replace_instance"})
+CLOCK_SKEW_SECONDS = 30  # a checkpoint stamped slightly before the request still answers it
+
+
+def action_checks(
+    records: Iterable[CycleRecord],
+    checkpoint: CheckpointPointer | None,
+    group: GroupCapacity | None,
+    instances: list[Instance],
+    now: datetime,
+) -> ActionChecks | None:
+    """Did the last checkpoint request land, and did the last capacity change take effect?"""
+    requested_at: datetime | None = None
+    target: tuple[datetime, int] | None = None
+    for record in records:  # newest first
+        done = [a for a in record.actions if a.status == "done"]
+        if record.checkpoint is not None:
+            done += [a for a in record.checkpoint.actions if a.status == "done"]
+        if requested_at is None and any(a.kind == "checkpoint" for a in done):
+            requested_at = record.cycle_time
+        changed_capacity = any(a.kind in CAPACITY_ACTIONS for a in done)
+        if target is None and record.decision is not None and changed_capacity:
+            target = (record.cycle_time, record.decision.instance_count)
+    if requested_at is None and target is None:
+        return None
+    checks = ActionChecks()
+    if requested_at is not None:
+        landed = checkpoint is not None and checkpoint.time >= requested_at - timedelta(
+            seconds=CLOCK_SKEW_SECONDS
+        )
+        late = now - requested_at > timedelta(minutes=CHECKPOINT_LANDING_MINUTES)
+        checks = checks.model_copy(
+            update={
+                "checkpoint": "landed" if landed else ("failed" if late else "pending"),
+                "checkpoint_requested_at": requested_at,
+            }
+        )
+    if target is not None and group is not None:
+        asked_at, count = target
+        reached = group.desired_capacity == count and len(instances) >= count
+        late = now - asked_at > timedelta(minutes=CAPACITY_LANDING_MINUTES)
+        checks = checks.model_copy(
+            update={
+                "capacity": "reached" if reached else ("not_reached" if late else "pending"),
+                "capacity_target": count,
+            }
+        )
+    return checks
+
+
+def migration_status(group: GroupCapacity | None, instances: list[Instance]) -> MigrationStatus | None:
+    """A migration is in progress while the group launches one pool and instances still run in another.
+    Groups with a partial on-demand base (neither 0 nor all) are mixed on purpose, not migrating."""
+    if group is None or group.instance_type is None or not instances:
+        return None
+    base, desired = group.on_demand_base_capacity, group.desired_capacity
+    if 0 < base < desired:
+        return None
+    capacity = CapacityType.ON_DEMAND if base > 0 else CapacityType.SPOT
+    misplaced = [
+        i for i in instances if i.instance_type != group.instance_type or i.lifecycle is not capacity
+    ]
+    if not misplaced:
+        return None
+    pools: dict[tuple[str, CapacityType], int] = defaultdict(int)
+    for instance in misplaced:
+        pools[(instance.instance_type, instance.lifecycle)] += 1
+    from_type, from_capacity = max(sorted(pools, key=lambda p: (p[0], p[1].value)), key=lambda p: pools[p])
+    return MigrationStatus(
+        target_type=group.instance_type,
+        target_capacity=capacity,
+        misplaced=len(misplaced),
+        total=len(instances),
+        from_type=from_type,
+        from_capacity=from_capacity,
+    )
+
+
 def summarize_decisions(records: Iterable[CycleRecord]) -> list[DecisionSummary]:
     return [
         DecisionSummary(
@@ -212,4 +295,8 @@ def build_state(
         capacity=group,
         recent_decisions=summarize_decisions(recent),
         last_llm_plan=last_llm_plan(recent),
+        action_checks=action_checks(
+            [r for r in recent if r.phase == "final"], checkpoint, group, instances, now
+        ),
+        migration=migration_status(group, instances),
     )

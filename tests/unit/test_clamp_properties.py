@@ -209,10 +209,13 @@ def assert_guardrails_hold(result: ClampResult, state: PipelineState, guard: Gua
         assert decision.instance_count < current
     if decision.action is Action.MIGRATE:
         assert decision.instance_count > 0
-        assert (decision.instance_type, decision.capacity_type) != (
-            state.current_instance_type(),
-            state.current_capacity_type(),
-        )
+        # a MIGRATE always has somewhere to go: some instance runs outside the target pool
+        target = (decision.instance_type, decision.capacity_type)
+        pools = {(i.instance_type, i.lifecycle) for i in state.active_instances}
+        if pools:
+            assert pools != {target}
+        else:
+            assert target != (state.current_instance_type(), state.current_capacity_type())
     minutes = state.minutes_since_checkpoint
     overdue = (
         minutes > guard.checkpoint_overdue_minutes if minutes is not None else state.pipeline_progress > 0

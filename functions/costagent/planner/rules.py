@@ -18,7 +18,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from costagent.guardrails import Guardrails
-from costagent.models import Action, AgentDecision, CapacityType, PipelineState, PlanResult, SpotPool
+from costagent.models import (
+    Action,
+    AgentDecision,
+    CapacityType,
+    MigrationStatus,
+    PipelineState,
+    PlanResult,
+    SpotPool,
+)
 from costagent.prices import on_demand_price
 
 DEADLINE_MARGIN_MIN_HOURS = 1.0  # under an hour of slack, one interruption and restart can miss the deadline
@@ -40,6 +48,8 @@ class Rule(str, Enum):
 
     INTERRUPTION_CHECKPOINT = "interruption_checkpoint"
     DEADLINE_TO_ON_DEMAND = "deadline_to_on_demand"
+    ROLLBACK_MIGRATION = "rollback_migration"
+    CONTINUE_MIGRATION = "continue_migration"
     RETURN_TO_SPOT = "return_to_spot"
     REPLACE_LOST_CAPACITY = "replace_lost_capacity"
     TRIM_EXCESS = "trim_excess"
@@ -97,6 +107,9 @@ class Signals(BaseModel):
     interrupted_instance_ids: list[str]
     rebalance_pending: bool
     rebalance_instance_ids: list[str]
+    migration: MigrationStatus | None = None  # instances still outside the pool the group now launches
+    capacity_check: str | None = None  # reached | pending | not_reached: did the last capacity change land
+    checkpoint_check: str | None = None  # landed | pending | failed: did the last checkpoint request land
 
 
 # --- signals ------------------------------------------------------------------------------------
@@ -279,6 +292,9 @@ def compute_signals(state: PipelineState, guardrails: Guardrails) -> Signals:
         interrupted_instance_ids=interrupted,
         rebalance_pending=bool(rebalancing),
         rebalance_instance_ids=rebalancing,
+        migration=state.migration,
+        capacity_check=state.action_checks.capacity if state.action_checks else None,
+        checkpoint_check=state.action_checks.checkpoint if state.action_checks else None,
     )
 
 
@@ -422,9 +438,12 @@ def _trim_excess(c: _Context) -> AgentDecision | None:
 
 def _checkpoint_due(c: _Context) -> AgentDecision | None:
     s = c.signals
-    if not ((s.checkpoint_due or s.rebalance_pending) and s.current_count > 0):
+    retry = s.checkpoint_check == "failed"
+    if not ((s.checkpoint_due or s.rebalance_pending or retry) and s.current_count > 0):
         return None
-    if s.rebalance_pending:
+    if retry:
+        why = "the last checkpoint request did not land in time; asking again"
+    elif s.rebalance_pending:
         why = f"rebalance recommendation for {_ids(s.rebalance_instance_ids)}"
     elif s.minutes_since_checkpoint is None:
         why = "progress made but never checkpointed"
@@ -434,6 +453,45 @@ def _checkpoint_due(c: _Context) -> AgentDecision | None:
             f"{s.checkpoint_due_after_minutes:.0f} min due point"
         )
     return _stay(c, Action.CHECKPOINT, f"{why}; checkpointing {s.current_count} instance(s).")
+
+
+def _rollback_migration(c: _Context) -> AgentDecision | None:
+    s, move = c.signals, c.signals.migration
+    if move is None or s.capacity_check != "not_reached":
+        return None
+    if move.from_type is None or move.from_capacity is None:
+        return None
+    if move.from_type not in c.guardrails.allowed_instance_types:
+        return None
+    return AgentDecision(
+        action=Action.MIGRATE,
+        instance_type=move.from_type,
+        capacity_type=move.from_capacity,
+        instance_count=c.next_count,
+        should_checkpoint=s.current_count > 0,
+        reasoning=f"the move to {move.target_type} {move.target_capacity.value} has not reached its capacity "
+        f"in time ({move.misplaced} of {move.total} instance(s) still elsewhere); rolling back to "
+        f"{move.from_type} {move.from_capacity.value}.",
+    )
+
+
+def _continue_migration(c: _Context) -> AgentDecision | None:
+    s, move = c.signals, c.signals.migration
+    if move is None or s.capacity_check == "pending":
+        return None  # replacements still launching: moving more now would shrink the fleet further
+    if move.target_type not in c.guardrails.allowed_instance_types:
+        return None
+    if move.target_capacity is CapacityType.ON_DEMAND and not c.guardrails.allow_on_demand:
+        return None
+    return AgentDecision(
+        action=Action.MIGRATE,
+        instance_type=move.target_type,
+        capacity_type=move.target_capacity,
+        instance_count=c.next_count,
+        should_checkpoint=True,
+        reasoning=f"{move.misplaced} of {move.total} instance(s) still run outside {move.target_type} "
+        f"{move.target_capacity.value}; replacing the next batch.",
+    )
 
 
 def _cheaper_pool(c: _Context) -> AgentDecision | None:
@@ -470,6 +528,8 @@ def _nothing_to_do(c: _Context) -> AgentDecision:
 RULES_IN_PRIORITY_ORDER: tuple[tuple[Rule, Callable[[_Context], AgentDecision | None]], ...] = (
     (Rule.INTERRUPTION_CHECKPOINT, _interruption_checkpoint),
     (Rule.DEADLINE_TO_ON_DEMAND, _deadline_to_on_demand),
+    (Rule.ROLLBACK_MIGRATION, _rollback_migration),
+    (Rule.CONTINUE_MIGRATION, _continue_migration),
     (Rule.RETURN_TO_SPOT, _return_to_spot),
     (Rule.REPLACE_LOST_CAPACITY, _replace_lost_capacity),
     (Rule.TRIM_EXCESS, _trim_excess),
