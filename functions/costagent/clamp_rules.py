@@ -78,13 +78,15 @@ class Fleet:
             overdue = state.pipeline_progress > 0
         else:
             overdue = minutes > guardrails.checkpoint_overdue_minutes
+        # A request still within its landing window is not repeated: workers are saving already.
+        in_flight = state.action_checks is not None and state.action_checks.checkpoint == "pending"
         return cls(
             count=count,
             instance_type=current_type,
             capacity_type=current_capacity,
             fill_type=current_type if current_type and type_allowed else guardrails.default_instance_type,
             fill_capacity=current_capacity if capacity_allowed else CapacityType.SPOT,
-            checkpoint_overdue=count > 0 and overdue,
+            checkpoint_overdue=count > 0 and overdue and not in_flight,
             interruption_pending=count > 0 and bool(state.pending_interruptions()),
             pools=frozenset((i.instance_type, i.lifecycle) for i in state.active_instances),
         )

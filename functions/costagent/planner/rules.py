@@ -439,7 +439,8 @@ def _trim_excess(c: _Context) -> AgentDecision | None:
 def _checkpoint_due(c: _Context) -> AgentDecision | None:
     s = c.signals
     retry = s.checkpoint_check == "failed"
-    if not ((s.checkpoint_due or s.rebalance_pending or retry) and s.current_count > 0):
+    in_flight = s.checkpoint_check == "pending"  # asked already; the workers are saving
+    if in_flight or not ((s.checkpoint_due or s.rebalance_pending or retry) and s.current_count > 0):
         return None
     if retry:
         why = "the last checkpoint request did not land in time; asking again"
