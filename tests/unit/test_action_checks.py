@@ -85,11 +85,8 @@ def test_checkpoint_is_pending_then_failed_unless_a_newer_one_lands() -> None:
     assert action_checks(records, old, group(), [], NOW).checkpoint == "pending"  # type: ignore[union-attr]
     late = [acted(6, "checkpoint")]
     assert action_checks(late, old, group(), [], NOW).checkpoint == "failed"  # type: ignore[union-attr]
-    assert (
-        action_checks(late, fresh, group(), [], NOW)
-        == ActionChecks(checkpoint="failed", checkpoint_requested_at=NOW - timedelta(minutes=6))
-        or action_checks(late, fresh, group(), [], NOW).checkpoint == "landed"
-    )  # type: ignore[union-attr]
+    answered = action_checks(late, fresh, group(), [], NOW)
+    assert answered is not None and answered.checkpoint == "landed"
 
 
 def test_capacity_is_reached_when_the_group_and_the_fleet_match_the_decision() -> None:
