@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
+import pytest
 from moto.autoscaling.exceptions import AutoscalingClientError
 
 from costagent.local.world import World, default_guardrails, scheduled_event
@@ -116,6 +117,7 @@ def throttled_set_desired_capacity(times: int) -> Iterator[list[int]]:
         yield refused
 
 
+@pytest.mark.filterwarnings("ignore:Exception\\(AutoscalingClientError\\) with code Throttling:UserWarning")
 def test_throttled_auto_scaling_api_is_retried_and_the_scale_up_lands_once(world_execute: World) -> None:
     # given a lost worker, and SetDesiredCapacity throttled twice before AWS accepts it
     lose_workers(world_execute, 1)
@@ -130,6 +132,7 @@ def test_throttled_auto_scaling_api_is_retried_and_the_scale_up_lands_once(world
     assert world_execute.desired_capacity() == 4
 
 
+@pytest.mark.filterwarnings("ignore:Exception\\(AutoscalingClientError\\) with code Throttling:UserWarning")
 def test_auto_scaling_api_throttled_past_every_retry_records_what_ran(world_execute: World) -> None:
     lose_workers(world_execute, 1)
 
