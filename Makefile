@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/costagent demo
 
 test: $(STAMP)
-	$(BIN)/ruff check functions tests bench
+	$(BIN)/ruff check functions tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -29,8 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/cycle_latency.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests bench
-	$(BIN)/ruff format --check functions tests bench
+	$(BIN)/ruff check functions tests bench examples
+	$(BIN)/ruff format --check functions tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,4 +1,5 @@
-"""`costagent` command line: run one execution, clamp a proposal, or run the demo, all on embedded AWS."""
+"""`costagent` command line: run one execution, clamp a proposal, or run the demo, all on embedded AWS;
+and the worker contract's commands (`worker ...`, `drill`; `costagent.worker_cli`), which reach real AWS."""
 
 from __future__ import annotations
 
@@ -297,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="costagent",
         description="Keep long-running pipelines on EC2 spot cheap and alive. These commands run costagent's "
-        "real state machine and Lambda handlers on embedded AWS (moto, in process): no account, no network.",
+        "real state machine and Lambda handlers on embedded AWS (moto, in process): no account, no network. "
+        "`worker` and `drill` act on the checkpoint bucket in your AWS account (docs/worker-contract.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -355,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action="store_true", help="show the progress bar even when not a terminal"
     )
     demo.set_defaults(handler=command_demo)
+
+    from costagent.worker_cli import add_worker_commands  # here: it imports this module's UnreadableInput
+
+    add_worker_commands(commands)
     return parser
 
 

@@ -19,6 +19,7 @@ from costagent.config import MANAGED_BY_TAG, PIPELINE_TAG_KEY
 from costagent.gather import budget_name
 from costagent.guardrails import Guardrails
 from costagent.local.runner import ACCOUNT_ID, EmbeddedAws
+from costagent.worker import WorkerClient
 
 DEFAULT_PIPELINE = "nightly-etl"
 DEFAULT_ZONES = ("us-east-1a", "us-east-1b")
@@ -105,6 +106,17 @@ class World:
     def record_checkpoint(self, checkpoint_id: str, time: datetime, progress: float) -> None:
         document = {"checkpoint_id": checkpoint_id, "time": time, "progress": progress}
         self._put(latest_checkpoint_key(self.pipeline_id), document)
+
+    def worker_client(self, worker: str | None = None) -> WorkerClient:
+        """The worker contract's API (progress, checkpoints, restores) on this embedded AWS, as the
+        pipeline's workers use it against a real bucket."""
+        return WorkerClient(
+            self.aws.settings.checkpoint_bucket,
+            self.pipeline_id,
+            s3_client=self.aws.client("s3"),
+            region=self.aws.settings.region,
+            worker=worker,
+        )
 
     def set_budget_spend(self, spent_usd: float) -> None:
         """AWS Budgets' actual spend is computed by AWS billing; in the local world the simulation sets it."""
