@@ -5,8 +5,13 @@ The world (simulated minutes, fast wall clock):
 - Workers are the instances of the pipeline's Auto Scaling group on moto. Each productive worker does one
   worker-minute of the job per minute; a new worker needs `BOOT_MINUTES` before it is productive.
 - Workers read checkpoint requests the way real ones would: SSM Run Command invocations addressed to them.
-  A checkpoint saves every worker's work so far, writes the manifest to S3 and costs each worker
-  `CHECKPOINT_COST_MINUTES` of work.
+  A checkpoint saves every worker's work so far and costs each worker `CHECKPOINT_COST_MINUTES` of work.
+  It goes through the worker contract (`costagent.worker`, docs/worker-contract.md): one object per shard
+  of the job (the shard's saved offset), a manifest with their checksums naming the SSM command that asked
+  for it, then the `latest.json` pointer. Progress is reported through the same API.
+- Each worker works on one shard. A worker that takes over the shard of one that is gone (reclaimed by spot,
+  or replaced by the agent) restores the latest checkpoint through `WorkerClient.restore`, which verifies
+  every checksum, and resumes the shard from its saved offset.
 - A spot interruption sends the two-minute warning (an EventBridge-shaped event into the state machine),
   then reclaims the instance: its work since the last checkpoint is lost, and the pool has no capacity
   left, so the group's desired capacity drops. Nothing scales it back up unless someone decides to.
@@ -16,6 +21,7 @@ The baseline runs the same world with no agent: no checkpoints, no replacement, 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from costagent.models import CycleRecord
+from costagent.worker_contract import DrillRecord
 
 BOOT_MINUTES = 3  # launch, boot and restore before a new worker does useful work
 CHECKPOINT_COST_MINUTES = 1.0  # each worker pauses this long to write its part of a checkpoint
@@ -68,6 +75,45 @@ class Worker:
     lifecycle: str
     started_minute: int
     unsaved: float = 0.0  # worker-minutes done since the last checkpoint
+    shard: str = ""  # the slice of the job this worker works on (the agent run only)
+
+
+@dataclass
+class Shard:
+    """One slice of the job. Its saved offset is what every checkpoint stores for it, as one object."""
+
+    name: str
+    saved_minutes: float = 0.0  # worker-minutes of this shard's work in the latest checkpoint
+    holder: str | None = None  # the worker on it now; None while it waits for a replacement
+    saved_by: str | None = None  # the worker whose work the checkpoint holds
+    orphaned_because: str | None = None  # "interrupted" or "terminated by the agent"
+
+    @property
+    def object_name(self) -> str:
+        return f"shards/{self.name}.json"
+
+    def document(self) -> bytes:
+        saved = {
+            "shard": self.name,
+            "instance_id": self.saved_by,
+            "work_minutes": round(self.saved_minutes, 3),
+        }
+        return json.dumps(saved, sort_keys=True).encode()
+
+
+@dataclass(frozen=True)
+class Restore:
+    """A new worker took over a shard and restored the latest checkpoint to resume it."""
+
+    minute: int
+    instance_id: str
+    shard: str
+    replaced: str | None  # the worker whose shard it took over
+    because: str | None  # why that worker is gone
+    checkpoint_id: str | None  # None when there was no checkpoint yet
+    request: str | None  # the SSM command that asked for that checkpoint
+    restored_minutes: float | None  # the shard's offset read back from the checkpoint
+    expected_minutes: float  # the offset the simulation saved for it
 
 
 @dataclass
@@ -147,6 +193,8 @@ class DemoReport:
     executions: int
     wall_seconds: float
     cycle_wall_seconds: list[float] = field(default_factory=list)
+    restores: list[Restore] = field(default_factory=list)
+    drill: DrillRecord | None = None
 
     def decisions_by_action(self) -> dict[str, int]:
         return dict(Counter(r.decision.action.value for r in self.records if r.decision))
@@ -181,6 +229,28 @@ class DemoReport:
             "cache_write_tokens_total": sum(c.cache_creation_input_tokens for c in calls),
             "fallbacks_by_reason": dict(
                 Counter(r.fallback_reason for r in self.records if r.fallback_reason)
+            ),
+        }
+
+    def restore_figures(self) -> dict[str, int]:
+        """How new workers resumed: from which checkpoint, asked for by whom, and whether the shard's
+        offset came back exactly. After an interruption, the checkpoint restored should be the one that
+        interruption's warning requested (the SSM command in that cycle's audit record)."""
+        requested = {command for record in self.records for command in _checkpoint_commands(record)}
+        warned: dict[str, set[str]] = {}
+        for record in self.records:
+            if record.trigger.value == "interruption" and record.instance_id:
+                warned.setdefault(record.instance_id, set()).update(_checkpoint_commands(record))
+        after = [r for r in self.restores if r.because == "interrupted"]
+        return {
+            "total": len(self.restores),
+            "from_agent_requested_checkpoint": sum(1 for r in self.restores if r.request in requested),
+            "work_restored_exactly": sum(
+                1 for r in self.restores if r.restored_minutes == r.expected_minutes
+            ),
+            "after_interruption": len(after),
+            "after_interruption_from_the_warnings_checkpoint": sum(
+                1 for r in after if r.replaced is not None and r.request in warned.get(r.replaced, set())
             ),
         }
 
@@ -221,6 +291,8 @@ class DemoReport:
                 "clamps_by_rule": self.clamps_by_rule(),
                 "planners": self.planners(),
                 "outcomes": self.outcomes(),
+                "restores": self.restore_figures(),
+                "drill": self.drill.model_dump(mode="json") if self.drill else None,
             },
             "llm": self.llm_figures() if self.config.planner == "claude" else None,
             "without_agent": ledger(self.baseline),
@@ -270,6 +342,21 @@ class DemoReport:
             "planner used:        " + _counts(agent["planners"]),
             "cycle outcomes:      " + _counts(agent["outcomes"]),
         ]
+        restores = agent["restores"]
+        lines += [
+            f"restores:            {restores['total']} by new workers, "
+            f"{restores['from_agent_requested_checkpoint']} from a checkpoint the agent requested, "
+            f"{restores['work_restored_exactly']} resumed exactly (checksums verified)",
+            f"                     {restores['after_interruption']} replaced interrupted workers, "
+            f"{restores['after_interruption_from_the_warnings_checkpoint']} from the checkpoint their "
+            "interruption warning requested",
+        ]
+        if self.drill is not None:
+            outcome = "ok" if self.drill.ok else f"FAILED ({self.drill.problem or len(self.drill.failures)})"
+            lines.append(
+                f"restore drill:       checkpoint {self.drill.checkpoint_id}, {self.drill.objects_checked} "
+                f"objects restored to a scratch prefix and verified: {outcome}"
+            )
         if data["llm"]:
             llm = data["llm"]
             lines += [
@@ -286,6 +373,16 @@ class DemoReport:
             f"(median {data['median_cycle_wall_seconds']} s per execution)",
         ]
         return "\n".join(lines)
+
+
+def _checkpoint_commands(record: CycleRecord) -> list[str]:
+    """The SSM commands a cycle sent to ask for a checkpoint (its action detail is `command <id>`)."""
+    actions = list(record.actions) + (list(record.checkpoint.actions) if record.checkpoint else [])
+    return [
+        a.detail.split(" ", 1)[1]
+        for a in actions
+        if a.kind == "checkpoint" and a.status == "done" and a.detail.startswith("command ")
+    ]
 
 
 def _percentile(ordered: list[int], fraction: float) -> int | None:
@@ -305,8 +402,11 @@ class _AgentRun:
 
     def __init__(self, config: DemoConfig, aws: Any, world: Any, on_demand: dict[str, float]) -> None:
         self.config, self.aws, self.world, self.on_demand = config, aws, world, on_demand
+        self.client = world.worker_client(worker="demo-fleet")  # the workers' side of the worker contract
         self.ledger = Ledger()
         self.workers: dict[str, Worker] = {}
+        self.shards: dict[str, Shard] = {}
+        self.restores: list[Restore] = []
         self.seen_commands: set[str] = set()
         self.warned: dict[int, str] = {}
         self.cycle_wall_seconds: list[float] = []
@@ -328,16 +428,62 @@ class _AgentRun:
         for instance_id in list(self.workers):
             if instance_id not in live:
                 # Terminated by the agent (scale-down or migration): work since the last checkpoint is lost.
-                self.ledger.lost_minutes += self.workers.pop(instance_id).unsaved
+                gone = self.workers.pop(instance_id)
+                self.ledger.lost_minutes += gone.unsaved
+                self.leave_shard(gone, "terminated by the agent")
         for instance_id, raw in live.items():
             if instance_id not in self.workers:
-                self.workers[instance_id] = Worker(
+                worker = Worker(
                     instance_id=instance_id,
                     instance_type=raw["InstanceType"],
                     zone=raw["Placement"]["AvailabilityZone"],
                     lifecycle=raw.get("InstanceLifecycle", "on-demand"),
                     started_minute=minute if minute > 0 else -BOOT_MINUTES,
                 )
+                self.workers[instance_id] = worker
+                self.join_shard(worker, minute)
+
+    def leave_shard(self, worker: Worker, because: str) -> None:
+        shard = self.shards[worker.shard]
+        shard.holder, shard.orphaned_because = None, because
+
+    def join_shard(self, worker: Worker, minute: int) -> None:
+        """A new worker takes the oldest shard left without a worker and restores it from the latest
+        checkpoint (within its boot minutes); with no shard waiting, it starts a new one."""
+        waiting = sorted(name for name, shard in self.shards.items() if shard.holder is None)
+        if not waiting:
+            name = f"shard-{len(self.shards) + 1}"
+            self.shards[name] = Shard(name=name, holder=worker.instance_id)
+            worker.shard = name
+            return
+        shard = self.shards[waiting[0]]
+        replaced, because = shard.saved_by, shard.orphaned_because
+        shard.holder, shard.orphaned_because, worker.shard = worker.instance_id, None, shard.name
+        self.restores.append(self.restore_shard(worker, shard, minute, replaced, because))
+
+    def restore_shard(
+        self, worker: Worker, shard: Shard, minute: int, replaced: str | None, because: str | None
+    ) -> Restore:
+        from costagent.worker import CheckpointNotFound
+
+        try:
+            restored = self.client.restore()  # every object's checksum verified, or CheckpointCorrupted
+        except CheckpointNotFound:
+            restored = None
+        saved = None
+        if restored is not None and shard.object_name in restored.contents:
+            saved = float(json.loads(restored.contents[shard.object_name])["work_minutes"])
+        return Restore(
+            minute=minute,
+            instance_id=worker.instance_id,
+            shard=shard.name,
+            replaced=replaced,
+            because=because,
+            checkpoint_id=restored.checkpoint_id if restored else None,
+            request=restored.request if restored else None,
+            restored_minutes=saved,
+            expected_minutes=round(shard.saved_minutes, 3),
+        )
 
     def handle_checkpoint_commands(self, minute: int) -> None:
         commands = self.aws.client("ssm").list_commands()["Commands"]
@@ -345,8 +491,19 @@ class _AgentRun:
         for command in fresh:
             self.seen_commands.add(command["CommandId"])
         if fresh and self.workers:
+            for worker in self.workers.values():
+                shard = self.shards[worker.shard]
+                shard.saved_minutes += worker.unsaved
+                shard.saved_by = worker.instance_id
             _checkpoint(self.ledger, list(self.workers.values()))
-            self.world.record_checkpoint(f"ckpt-{minute:04d}", self.now(minute), self.progress())
+            newest = max(fresh, key=lambda c: (c["RequestedDateTime"], c["CommandId"]))
+            self.client.checkpoint_done(
+                f"ckpt-{minute:04d}",
+                {shard.object_name: shard.document() for shard in self.shards.values()},
+                self.progress(),
+                request=newest["CommandId"],  # the checkpoint answers the request that asked for it
+                now=self.now(minute),
+            )
 
     def progress(self) -> float:
         return min(self.ledger.done(list(self.workers.values())) / self.config.job_worker_minutes, 1.0)
@@ -376,6 +533,7 @@ class _AgentRun:
             if worker is not None:
                 self.ledger.lost_minutes += worker.unsaved
                 self.ledger.interruptions += 1
+                self.leave_shard(worker, "interrupted")
                 self.aws.client("autoscaling").terminate_instance_in_auto_scaling_group(
                     InstanceId=instance_id, ShouldDecrementDesiredCapacity=True
                 )
@@ -436,7 +594,7 @@ def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
                 break
             if minute % config.cycle_minutes == 0:
                 # Workers report progress every minute; only the latest report matters to the next cycle.
-                world.report_progress(run.progress(), DEMO_START, run.now(minute))
+                run.client.report_progress(run.progress(), started_at=DEMO_START, now=run.now(minute))
                 world.set_budget_spend(run.ledger.cost_usd)
                 if config.planner_outage_minute is not None and minute == config.planner_outage_minute:
                     aws.fail_next(
@@ -452,6 +610,9 @@ def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
         if progress:
             sys.stderr.write("\n")
         records = _final_records(aws, world.pipeline_id)
+        # What an operator's scheduled `costagent drill` does: restore the latest checkpoint into a scratch
+        # prefix and verify every object against its manifest.
+        drill = run.client.drill(now=run.now(run.ledger.finished_minute or limit))
         baseline = simulate_without_agent(config, aws.market, on_demand, first_workers)
     return DemoReport(
         config=config,
@@ -461,6 +622,8 @@ def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
         executions=run.executions,
         wall_seconds=time.perf_counter() - started,
         cycle_wall_seconds=run.cycle_wall_seconds,
+        restores=run.restores,
+        drill=drill,
     )
 
 

@@ -29,5 +29,15 @@ def test_short_demo_loses_less_work_and_finishes_sooner_than_no_agent() -> None:
     assert decisions.get("MIGRATE", 0) >= 1  # away from the spiking pool
     assert report.planners().get("fallback") == 1  # the planner outage cycle
     assert "failed" not in report.outcomes()
+    # the worker contract end to end: each interrupted worker's replacement restored the checkpoint that the
+    # agent asked for on the interruption warning, and every restore resumed its shard exactly
+    restores = report.restore_figures()
+    assert restores["after_interruption"] == 2
+    assert restores["after_interruption_from_the_warnings_checkpoint"] == 2
+    assert (
+        restores["from_agent_requested_checkpoint"] == restores["work_restored_exactly"] == restores["total"]
+    )
+    assert report.drill is not None and report.drill.ok and report.drill.objects_checked == 4
     rendered = report.render()
     assert "lost compute minutes" in rendered and "clamps by rule" in rendered
+    assert "2 replaced interrupted workers, 2 from the checkpoint their interruption warning" in rendered
