@@ -38,6 +38,11 @@ def compact_state(state: PipelineState) -> dict[str, Any]:
         "budget_remaining": state.budget_remaining,
         "expected_remaining_hours": state.expected_remaining_hours,
         "desired_capacity": state.capacity.desired_capacity if state.capacity else None,
+        "action_checks": state.action_checks.model_dump(mode="json") if state.action_checks else None,
+        "migration": state.migration.model_dump(mode="json") if state.migration else None,
+        "last_successful_drill_at": state.last_successful_drill_at.isoformat()
+        if state.last_successful_drill_at
+        else None,
     }
 
 

@@ -117,4 +117,5 @@ def _read_state(
         budget_remaining=aws.budgets.remaining_usd(budget_name(pipeline_id)),
         recent=aws.audit.recent(pipeline_id, trigger.cycle_id, settings.recent_decisions),
         checkpoint_requested=checkpoint_requested,
+        drill=aws.checkpoints.last_drill(pipeline_id),
     )

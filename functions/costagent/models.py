@@ -184,6 +184,8 @@ class PipelineState(Contract):
     last_llm_plan: LastPlan | None = None
     action_checks: ActionChecks | None = None
     migration: MigrationStatus | None = None
+    last_drill_ok: bool | None = None  # the latest restore drill's verdict; None: never drilled
+    last_successful_drill_at: datetime | None = None
 
     @property
     def instance_count(self) -> int:

@@ -27,6 +27,7 @@ from costagent.models import (
     TriggerKind,
 )
 from costagent.prices import on_demand_price
+from costagent.worker_contract import DrillRecord
 
 PRICE_CHANGE_WINDOW_HOURS = 1.0  # "recent change" compares with the price one hour before the cycle
 INTERRUPTION_NOTICE_MINUTES = 2.0  # a spot interruption warning comes two minutes before reclaim
@@ -268,6 +269,7 @@ def build_state(
     budget_remaining: float | None,
     recent: list[CycleRecord],
     checkpoint_requested: bool = False,
+    drill: DrillRecord | None = None,
 ) -> PipelineState:
     assert trigger.pipeline_id is not None
     now = trigger.event_time
@@ -299,4 +301,6 @@ def build_state(
             [r for r in recent if r.phase == "final"], checkpoint, group, instances, now
         ),
         migration=migration_status(group, instances),
+        last_drill_ok=drill.ok if drill else None,
+        last_successful_drill_at=(drill.time if drill.ok else drill.last_success_time) if drill else None,
     )

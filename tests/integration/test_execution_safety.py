@@ -7,7 +7,7 @@ from costagent.handlers import checkpoint_now as checkpoint_handler
 from costagent.handlers import execute as execute_handler
 from costagent.local.runner import LocalContext
 from costagent.local.world import World
-from tests.events import load_event
+from tests.events import SAMPLE_EVENT_TIME, load_event
 from tests.support import PIPELINE, make_checkpoint_overdue, ssm_commands
 
 
@@ -79,3 +79,20 @@ def test_checkpoint_lambda_invoked_twice_for_one_warning_sends_one_command(world
 
     assert again["pipeline_id"] == PIPELINE
     assert len(ssm_commands(world_execute.aws)) == sent
+
+
+def test_state_shows_when_the_last_restore_drill_passed(world: World) -> None:
+    # given a checkpoint with one object, and a drill that verified it
+    client = world.worker_client()
+    client.checkpoint_done("ckpt-1", {"state.json": b'{"offset": 42}'}, progress=0.3, now=SAMPLE_EVENT_TIME)
+    drill = client.drill(now=SAMPLE_EVENT_TIME)
+    assert drill.ok
+
+    # when
+    report = world.aws.run(load_event("scheduled-event"))
+
+    # then
+    assert report.output is not None
+    state = report.output["gathered"]["state"]
+    assert state["last_drill_ok"] is True
+    assert state["last_successful_drill_at"].startswith("2026-12-03T12:00:00")
