@@ -27,3 +27,31 @@ output "execution_enabled" {
   description = "Whether the Lambdas hold write permissions (var.enable_execution)."
   value       = var.enable_execution
 }
+
+output "ssm_parameters" {
+  description = "SSM parameter names by pipeline id (mode, guardrails), plus the global kill switch."
+  value = {
+    pipelines   = { for id, _ in var.pipelines : id => { mode = aws_ssm_parameter.mode[id].name, guardrails = aws_ssm_parameter.guardrails[id].name } }
+    kill_switch = aws_ssm_parameter.kill_switch.name
+  }
+}
+
+output "schedule_arns" {
+  description = "EventBridge Scheduler schedule ARNs by pipeline id."
+  value       = { for id, schedule in aws_scheduler_schedule.pipeline : id => schedule.arn }
+}
+
+output "checkpoint_bucket" {
+  description = "Name of the checkpoint bucket (COSTAGENT_CHECKPOINT_BUCKET)."
+  value       = aws_s3_bucket.checkpoints.bucket
+}
+
+output "autoscaling_group_names" {
+  description = "Auto Scaling group names (costagent-<id>) by pipeline id."
+  value       = { for id, group in aws_autoscaling_group.pipeline : id => group.name }
+}
+
+output "budget_names" {
+  description = "AWS Budget names by pipeline id, for pipelines with budget_usd."
+  value       = { for id, budget in aws_budgets_budget.pipeline : id => budget.name }
+}

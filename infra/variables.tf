@@ -52,6 +52,7 @@ variable "pipelines" {
     spot_max_price         = optional(string)
     schedule_rate          = optional(string, "rate(1 minute)")
     planner                = optional(string, "rules")
+    image_id               = optional(string)
   }))
   default = {}
 
@@ -99,6 +100,44 @@ variable "pipelines" {
   validation {
     condition     = alltrue([for p in values(var.pipelines) : length(p.subnet_ids) > 0])
     error_message = "Each pipeline needs at least one subnet id."
+  }
+
+  validation {
+    condition     = alltrue([for p in values(var.pipelines) : p.image_id == null || can(regex("^ami-[0-9a-f]{8,17}$", p.image_id))])
+    error_message = "image_id must be an AMI id (ami-...) when set."
+  }
+}
+
+variable "worker_image_id" {
+  description = "AMI of the worker launch templates for pipelines without their own image_id."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.worker_image_id == null || can(regex("^ami-[0-9a-f]{8,17}$", var.worker_image_id))
+    error_message = "worker_image_id must be an AMI id (ami-...)."
+  }
+}
+
+variable "checkpoint_noncurrent_days" {
+  description = "Days a noncurrent version of a checkpoint object is kept before S3 expires it."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.checkpoint_noncurrent_days >= 1 && floor(var.checkpoint_noncurrent_days) == var.checkpoint_noncurrent_days
+    error_message = "checkpoint_noncurrent_days must be a whole number of at least 1."
+  }
+}
+
+variable "budget_notification_emails" {
+  description = "Email addresses notified at 80 % and 100 % of each pipeline budget."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.budget_notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "budget_notification_emails must be email addresses."
   }
 }
 

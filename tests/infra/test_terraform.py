@@ -111,3 +111,21 @@ def test_state_machine_template_gets_every_placeholder() -> None:
     wanted = set(re.findall(r"\$\{([a-z_]+)\}", asl))
     given = set(re.findall(r"^\s*([a-z_]+_function_arn)\s*=", stepfunctions_tf, re.M))
     assert wanted == given
+
+
+def test_guardrails_parameter_fields_are_guardrails_fields() -> None:
+    """ssm.tf's guardrails document carries only fields Guardrails accepts (it forbids extras)."""
+    from costagent.guardrails import Guardrails
+
+    ssm_tf = (INFRA / "ssm.tf").read_text()
+    body = ssm_tf[ssm_tf.index("for key, value in {") : ssm_tf.index("} : key => value")]
+    fields = set(re.findall(r"^\s*([a-z_]+)\s*=\s*p\.", body, re.M))
+    assert fields
+    assert fields <= set(Guardrails.model_fields)
+
+
+def test_ssm_parameter_names_match_settings() -> None:
+    """The parameter paths Terraform creates are the ones costagent.config reads."""
+    ssm_tf = (INFRA / "ssm.tf").read_text()
+    for suffix in ("/pipelines/${each.key}/mode", "/pipelines/${each.key}/guardrails", "/kill-switch"):
+        assert f'"${{var.ssm_prefix}}{suffix}"' in ssm_tf
