@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from costagent.config import get_settings
 from costagent.document import CycleDocument
-from costagent.execute import execute_decision
+from costagent.execute import execute_decision, plan_actions
 from costagent.handlers._runtime import adapters, once, timed
+from costagent.models import Mode
 
 logger = Logger()
 
@@ -36,5 +37,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("executed", extra={"outcome": result.outcome.value, "mode": result.mode.value})
         return timed(result, started)
 
+    # Only a cycle that will call AWS needs an idempotency record; observing or waiting changes nothing,
+    # so most cycles skip the two DynamoDB writes.
+    steps = plan_actions(decision, state, guardrails, get_settings().group_name(state.pipeline_id))
+    if state.mode is Mode.OBSERVE or not steps:
+        return act()
     key = f"{state.pipeline_id}#{trigger.cycle_id}#{decision.action.value}"
     return once("execute", key, context, act)
