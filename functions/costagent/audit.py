@@ -140,3 +140,44 @@ def build_cycle_record(
         duplicate_of=trigger.duplicate_of if trigger else None,
         expires_at=int((cycle_time + timedelta(days=ttl_days)).timestamp()),
     )
+
+
+# CloudWatch metrics of one recorded cycle (EMF through powertools in the record Lambda). The alarms and
+# the dashboard in infra/monitoring.tf read exactly these names; rates are computed there with metric math.
+METRIC_CYCLES = "Cycles"
+METRIC_FALLBACK_CYCLES = "FallbackCycles"
+METRIC_CLAMPED_CYCLES = "ClampedCycles"
+METRIC_FAILED_ACTIONS = "FailedActions"
+METRIC_DECISION_LATENCY = "DecisionLatency"  # ms from ReadTrigger to RecordDecision
+METRIC_LLM_LATENCY = "LlmLatency"  # ms of the Messages API call, only when Claude was called
+METRIC_LLM_INPUT_TOKENS = "LlmInputTokens"
+METRIC_LLM_OUTPUT_TOKENS = "LlmOutputTokens"
+
+
+def cycle_metrics(record: CycleRecord) -> list[tuple[str, str, float]]:
+    """(name, unit, value) for each metric the record yields: counts, then latencies and tokens."""
+    metrics: list[tuple[str, str, float]] = [(f"Recorded_{record.phase}", "Count", 1)]
+    if record.phase != "final" or record.duplicate_of is not None:
+        return metrics
+    metrics += [
+        (METRIC_CYCLES, "Count", 1),
+        (f"Outcome_{record.outcome.value}", "Count", 1),
+        (METRIC_FALLBACK_CYCLES, "Count", 1 if record.fallback_reason else 0),
+        (METRIC_CLAMPED_CYCLES, "Count", 1 if record.clamps else 0),
+        ("ClampEvents", "Count", len(record.clamps)),
+        (METRIC_FAILED_ACTIONS, "Count", sum(1 for a in record.actions if a.status == "failed")),
+    ]
+    if record.decision is not None:
+        metrics.append((f"Action_{record.decision.action.value}", "Count", 1))
+        executed = sum(1 for a in record.actions if a.status == "done" and a.kind != "none")
+        would_run = sum(1 for a in record.actions if a.status == "would_run" and a.kind != "none")
+        metrics += [("ActionsDone", "Count", executed), ("ActionsWouldRun", "Count", would_run)]
+    if "total_before_record" in record.latencies_ms:
+        metrics.append((METRIC_DECISION_LATENCY, "Milliseconds", record.latencies_ms["total_before_record"]))
+    if record.llm is not None:
+        metrics += [
+            (METRIC_LLM_LATENCY, "Milliseconds", record.llm.latency_ms),
+            (METRIC_LLM_INPUT_TOKENS, "Count", record.llm.input_tokens),
+            (METRIC_LLM_OUTPUT_TOKENS, "Count", record.llm.output_tokens),
+        ]
+    return metrics

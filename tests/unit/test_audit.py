@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from costagent.audit import UNMANAGED_PIPELINE, build_cycle_record, compact_state
+from costagent.audit import UNMANAGED_PIPELINE, build_cycle_record, compact_state, cycle_metrics
 from costagent.document import CycleDocument
 from costagent.guardrails import Guardrails
 from costagent.models import (
     Action,
     CapacityType,
+    ClampEvent,
     ClampResult,
     ExecutionResult,
     GatherResult,
     Instance,
     LeaseInfo,
     Mode,
+    LlmUsage,
     Outcome,
     PipelineState,
+    PlanResult,
     StepError,
     Trigger,
     TriggerKind,
@@ -136,3 +139,36 @@ def test_snapshot_of_a_large_fleet_stays_small() -> None:
     snapshot = compact_state(state(instances=200))
     assert snapshot["instance_count"] == 200
     assert len(json.dumps(snapshot)) < 4000
+
+
+def metric_values(document: CycleDocument, phase: str = "final") -> dict[str, float]:
+    return {name: value for name, _, value in cycle_metrics(record(document, phase))}
+
+
+def test_metrics_count_a_fallback_and_a_clamped_cycle_once_each() -> None:
+    clamp = ClampEvent(rule="max_instances", field="instance_count", proposed=9, applied=4, reason="cap")
+    document = full_document(
+        plan=PlanResult(planner="fallback", fallback_reason="timeout", proposal={}),
+        clamped=ClampResult(decision=decision(), clamps=[clamp, clamp], latency_ms=1),
+    )
+    values = metric_values(document)
+    assert values["Cycles"] == 1
+    assert values["FallbackCycles"] == 1
+    assert values["ClampedCycles"] == 1
+    assert values["ClampEvents"] == 2
+    assert values["Action_WAIT"] == 1
+
+
+def test_metrics_of_a_plain_cycle_carry_zero_rates_and_claude_usage_when_called() -> None:
+    usage = LlmUsage(provider="anthropic", model="m", prompt_version="v", latency_ms=850.0, input_tokens=2100)
+    values = metric_values(full_document(plan=PlanResult(planner="claude", proposal={}, llm=usage)))
+    assert values["FallbackCycles"] == 0
+    assert values["ClampedCycles"] == 0
+    assert values["LlmLatency"] == 850.0
+    assert values["LlmInputTokens"] == 2100
+
+
+def test_checkpoint_phase_and_duplicates_are_not_counted_as_cycles() -> None:
+    assert "Cycles" not in metric_values(full_document(), phase="checkpoint")
+    duplicate = full_document(trigger=trigger().model_copy(update={"duplicate_of": "cycle-etl-0"}))
+    assert "Cycles" not in metric_values(duplicate)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from costagent.audit import cycle_metrics
 from costagent.config import get_settings
 from costagent.document import CycleDocument
 from costagent.handlers._runtime import adapters
@@ -35,12 +36,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         aws=adapters(),
         settings=get_settings(),
     )
-    metrics.add_metric(name=f"Recorded_{request.phase}", unit=MetricUnit.Count, value=1)
-    if request.phase == "final":
-        metrics.add_metric(name=f"Outcome_{record.outcome.value}", unit=MetricUnit.Count, value=1)
-        if record.decision is not None:
-            metrics.add_metric(name=f"Action_{record.decision.action.value}", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="ClampEvents", unit=MetricUnit.Count, value=len(record.clamps))
+    for name, unit, value in cycle_metrics(record):
+        metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
     logger.info("cycle recorded", extra={"cycle_id": record.cycle_id, "outcome": record.outcome.value})
     return {
         "pipeline_id": record.pipeline_id,
