@@ -41,6 +41,7 @@ class TriggerKind(str, Enum):
     SCHEDULED = "scheduled"
     INTERRUPTION = "interruption"
     REBALANCE = "rebalance"
+    BUDGET_LIMIT = "budget_limit"  # the pipeline's AWS Budget reached its limit (handlers/budget_stop.py)
     IGNORED = "ignored"
 
 

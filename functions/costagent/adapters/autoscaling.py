@@ -45,6 +45,11 @@ class AutoScalingAdapter(LazyClient):
                 InstanceId=instance_id, ShouldDecrementDesiredCapacity=decrement
             )
 
+    def suspend_launches(self, group_name: str) -> None:
+        """Stop the group from launching anything, replacements included; running instances keep running."""
+        with aws_call("autoscaling:SuspendProcesses"):
+            self.client.suspend_processes(AutoScalingGroupName=group_name, ScalingProcesses=["Launch"])
+
     def set_launch_preference(self, group_name: str, instance_type: str, on_demand_base: int) -> None:
         """Put `instance_type` first among the group's overrides and set the on-demand base capacity.
 
