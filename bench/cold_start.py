@@ -27,6 +27,7 @@ HANDLERS = [
     "costagent.handlers.clamp",
     "costagent.handlers.execute",
     "costagent.handlers.record",
+    "costagent.handlers.budget_stop",
 ]
 REPEATS = 5
 

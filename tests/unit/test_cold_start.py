@@ -14,6 +14,7 @@ NON_PLANNING_HANDLERS = [
     "costagent.handlers.clamp",
     "costagent.handlers.execute",
     "costagent.handlers.record",
+    "costagent.handlers.budget_stop",
 ]
 
 
