@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Static checks of infra/ run checkov from a venv of its own: its dependencies (boto3, pydantic, ...) are
+# pinned differently from the project's. The stamp names the version, so changing it reinstalls.
+CHECKOV_VERSION := 3.3.30
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.checkov-$(CHECKOV_VERSION)
 
-.PHONY: install demo test bench lint typecheck clean
+.PHONY: install tools demo test bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +19,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(TOOLS_STAMP):
+	rm -rf $(TOOLS_VENV)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(TOOLS_STAMP)
+
+tools: $(TOOLS_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/costagent demo
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check functions tests bench examples
 	$(BIN)/mypy
-	$(BIN)/pytest
+	COSTAGENT_CHECKOV=$(CURDIR)/$(TOOLS_VENV)/bin/checkov $(BIN)/pytest
 
 # Benchmarks (method in each script's docstring and docs/benchmarks.md): cold-start import time of every
 # handler, and per-cycle wall time on embedded AWS.
@@ -36,4 +50,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,6 +1,8 @@
 # Per pipeline with a budget_usd: a monthly cost budget costagent-<id> on the pipeline's cost allocation
-# tag, email notifications at 80 % and 100 %, and a budget action that, at 100 %, attaches a deny policy
-# to the Lambda role so costagent can no longer grow that pipeline. The tag costagent:pipeline must be
+# tag, email notifications at 80 % and 100 %, and two stops at 100 %: a budget action attaches a deny
+# policy to the Lambda role so costagent can no longer launch for that pipeline, and the notification's SNS
+# topic invokes the BudgetStop Lambda, which suspends the group's Launch process so nothing new starts,
+# spot replacements included (functions/costagent/budget_stop.py). The tag costagent:pipeline must be
 # activated as a cost allocation tag in the billing console for the filter to match.
 
 locals {
@@ -29,6 +31,8 @@ resource "aws_budgets_budget" "pipeline" {
       threshold_type             = "PERCENTAGE"
       notification_type          = "ACTUAL"
       subscriber_email_addresses = var.budget_notification_emails
+      # At the limit, also the BudgetStop Lambda: the group stops launching (see below).
+      subscriber_sns_topic_arns = notification.value == 100 && var.budget_suspends_launches ? [aws_sns_topic.budget_limit[each.key].arn] : []
     }
   }
 
@@ -55,9 +59,11 @@ data "aws_iam_policy_document" "budget_deny" {
   }
 
   statement {
+    # SetDesiredCapacity stays allowed so costagent can still scale in; with launches suspended (BudgetStop)
+    # a higher desired capacity launches nothing.
     sid       = "DenyGrowingGroup"
     effect    = "Deny"
-    actions   = ["autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup"]
+    actions   = ["autoscaling:UpdateAutoScalingGroup"]
     resources = [aws_autoscaling_group.pipeline[each.key].arn]
   }
 }
@@ -151,4 +157,154 @@ resource "aws_budgets_budget_action" "stop_growth" {
   tags = merge(local.tags, { "costagent:pipeline" = each.key })
 
   depends_on = [aws_iam_role_policy.budget_action]
+}
+
+# --- BudgetStop: the limit notification suspends launches of the pipeline's group. ---
+
+locals {
+  budget_stop_pipelines = var.budget_suspends_launches ? local.budgeted_pipelines : {}
+}
+
+data "aws_iam_policy_document" "budget_topic" {
+  for_each = local.budget_stop_pipelines
+
+  statement {
+    sid       = "BudgetsPublish"
+    actions   = ["sns:Publish"]
+    resources = ["arn:${local.partition}:sns:${var.region}:${local.account_id}:${local.group_prefix}budget-${each.key}"]
+    principals {
+      type        = "Service"
+      identifiers = ["budgets.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+# The topic name is how BudgetStop finds the pipeline (costagent.budget_stop.pipeline_of_topic).
+resource "aws_sns_topic" "budget_limit" {
+  #checkov:skip=CKV_AWS_26:AWS Budgets cannot publish to a topic encrypted with the AWS managed SNS key, and the message holds only budget figures.
+  for_each = local.budget_stop_pipelines
+
+  name   = "${local.group_prefix}budget-${each.key}"
+  policy = data.aws_iam_policy_document.budget_topic[each.key].json
+  tags   = merge(local.tags, { "costagent:pipeline" = each.key })
+}
+
+resource "aws_sns_topic_subscription" "budget_stop" {
+  for_each = local.budget_stop_pipelines
+
+  topic_arn = aws_sns_topic.budget_limit[each.key].arn
+  protocol  = "lambda"
+  endpoint  = aws_lambda_function.budget_stop[0].arn
+}
+
+resource "aws_lambda_permission" "budget_stop" {
+  for_each = local.budget_stop_pipelines
+
+  statement_id  = "BudgetTopic-${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.budget_stop[0].function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.budget_limit[each.key].arn
+}
+
+data "aws_iam_policy_document" "budget_stop" {
+  count = length(local.budget_stop_pipelines) > 0 ? 1 : 0
+
+  statement {
+    sid       = "SuspendLaunchesOfManagedGroups"
+    actions   = ["autoscaling:SuspendProcesses"]
+    resources = [for id, _ in local.budget_stop_pipelines : "arn:${local.partition}:autoscaling:${var.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${local.group_prefix}${id}"]
+    condition {
+      test     = "StringEquals"
+      variable = "autoscaling:ResourceTag/ManagedBy"
+      values   = ["costagent"]
+    }
+  }
+
+  statement {
+    sid       = "RecordInAuditTable"
+    actions   = ["dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.this["audit"].arn]
+  }
+
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.budget_stop[0].arn}:*"]
+  }
+
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "budget_stop" {
+  count = length(local.budget_stop_pipelines) > 0 ? 1 : 0
+
+  name               = "${var.name_prefix}-budget-stop"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "budget_stop" {
+  count = length(local.budget_stop_pipelines) > 0 ? 1 : 0
+
+  name   = "suspend-launches"
+  role   = aws_iam_role.budget_stop[0].id
+  policy = data.aws_iam_policy_document.budget_stop[0].json
+}
+
+resource "aws_cloudwatch_log_group" "budget_stop" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest with service keys; a customer managed key would need its own key policy for the logs service and adds cost, with no reader outside this account.
+  #checkov:skip=CKV_AWS_338:Operational logs, kept var.log_retention_days (default 30); each stop is also recorded in the audit table (audit_ttl_days, default 400).
+  count = length(local.budget_stop_pipelines) > 0 ? 1 : 0
+
+  name              = "/aws/lambda/${var.name_prefix}-budget-stop"
+  retention_in_days = var.log_retention_days
+  tags              = local.tags
+}
+
+resource "aws_lambda_function" "budget_stop" {
+  #checkov:skip=CKV_AWS_115:Runs once per pipeline whose budget reaches its limit; a reservation is carved out of the account's pool and fails on accounts with a low concurrency quota.
+  #checkov:skip=CKV_AWS_116:SNS invokes it asynchronously and Lambda retries a failed event twice; if the event is still lost, the budget action's deny policy above remains the stop.
+  #checkov:skip=CKV_AWS_117:Calls only AWS APIs (Auto Scaling, DynamoDB) and reaches nothing inside a VPC; a VPC would add NAT or endpoints without isolating anything.
+  #checkov:skip=CKV_AWS_173:The environment holds resource names and settings only, no secret; Lambda encrypts it at rest with its AWS managed key.
+  #checkov:skip=CKV_AWS_272:The package is built by scripts/build_lambda.sh and uploaded by Terraform from the same checkout; there is no signing profile or signed artifact to verify.
+  count = length(local.budget_stop_pipelines) > 0 ? 1 : 0
+
+  function_name    = "${var.name_prefix}-budget-stop"
+  description      = "costagent BudgetStop: a pipeline's budget limit suspends launches of its group."
+  role             = aws_iam_role.budget_stop[0].arn
+  runtime          = "python3.12"
+  architectures    = [var.lambda_architecture]
+  handler          = "costagent.handlers.budget_stop.handler"
+  filename         = var.lambda_zip_path
+  source_code_hash = filebase64sha256(var.lambda_zip_path)
+  layers           = [aws_lambda_layer_version.dependencies.arn]
+  memory_size      = 256
+  timeout          = 30
+
+  environment {
+    variables = local.lambda_environment
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.budget_stop[0].name
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_iam_role_policy.budget_stop]
 }

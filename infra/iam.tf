@@ -100,13 +100,18 @@ data "aws_iam_policy_document" "lambda" {
       "ec2:DescribeInstanceTypes",
       "autoscaling:DescribeAutoScalingGroups",
       "autoscaling:DescribeScalingActivities",
-      "budgets:ViewBudget",
-      "budgets:DescribeBudgets",
       "ssm:ListCommandInvocations",
       "ssm:GetCommandInvocation",
       "cloudwatch:PutMetricData",
     ]
     resources = ["*"]
+  }
+
+  # DescribeBudget (gather reads the budget left) needs ViewBudget, which takes the budget's ARN.
+  statement {
+    sid       = "ReadPipelineBudgets"
+    actions   = ["budgets:ViewBudget"]
+    resources = ["arn:${local.partition}:budgets::${local.account_id}:budget/${local.group_prefix}*"]
   }
 
   statement {
@@ -135,7 +140,7 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   dynamic "statement" {
-    for_each = var.anthropic_secret_arn != null && var.llm_provider == "anthropic" ? [var.anthropic_secret_arn] : []
+    for_each = local.anthropic_secret_arn == null ? [] : [local.anthropic_secret_arn]
     content {
       sid       = "ReadAnthropicKey"
       actions   = ["secretsmanager:GetSecretValue"]

@@ -51,12 +51,12 @@ locals {
       COSTAGENT_LLM_REUSE       = var.llm_reuse ? "true" : "false"
     },
     var.llm_model == null ? {} : { COSTAGENT_LLM_MODEL = var.llm_model },
-    var.anthropic_secret_arn == null ? {} : { COSTAGENT_ANTHROPIC_SECRET_ID = var.anthropic_secret_arn },
+    local.anthropic_secret_arn == null ? {} : { COSTAGENT_ANTHROPIC_SECRET_ID = local.anthropic_secret_arn },
   )
 
   # ARNs the IAM policies are scoped to.
   ssm_pipeline_arn = "arn:${local.partition}:ssm:${var.region}:${local.account_id}:parameter${var.ssm_prefix}/*"
   group_arn        = "arn:${local.partition}:autoscaling:${var.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${local.group_prefix}*"
 
-  tags = merge({ ManagedBy = "costagent" }, var.tags)
+  tags = merge(var.tags, { ManagedBy = "costagent" }) # ManagedBy last: the IAM conditions depend on it
 }

@@ -55,3 +55,18 @@ output "budget_names" {
   description = "AWS Budget names by pipeline id, for pipelines with budget_usd."
   value       = { for id, budget in aws_budgets_budget.pipeline : id => budget.name }
 }
+
+output "alarm_names" {
+  description = "CloudWatch alarms: failed executions, fallback rate, clamp rate."
+  value       = [aws_cloudwatch_metric_alarm.failed_executions.alarm_name, aws_cloudwatch_metric_alarm.fallback_rate.alarm_name, aws_cloudwatch_metric_alarm.clamp_rate.alarm_name]
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard with decisions, actions, rates and latencies."
+  value       = aws_cloudwatch_dashboard.costagent.dashboard_name
+}
+
+output "anthropic_secret_arn" {
+  description = "Secrets Manager secret the plan Lambda reads the Anthropic API key from (null with Bedrock or without Claude pipelines)."
+  value       = local.anthropic_secret_arn
+}

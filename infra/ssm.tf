@@ -2,10 +2,11 @@
 # Mode and kill switch are operator switches: Terraform creates them and then leaves their value alone.
 
 resource "aws_ssm_parameter" "mode" {
+  #checkov:skip=CKV2_AWS_34:An operator switch (observe or execute), not a secret: a String is readable and flippable without kms:Decrypt.
   for_each = var.pipelines
 
   name        = "${var.ssm_prefix}/pipelines/${each.key}/mode"
-  description = "costagent mode of pipeline ${each.key}: observe or act (operators flip it; Terraform ignores the value)."
+  description = "costagent mode of pipeline ${each.key}: observe or execute (operators flip it; Terraform ignores the value)."
   type        = "String"
   value       = "observe"
   tags        = merge(local.tags, { "costagent:pipeline" = each.key })
@@ -16,6 +17,7 @@ resource "aws_ssm_parameter" "mode" {
 }
 
 resource "aws_ssm_parameter" "guardrails" {
+  #checkov:skip=CKV2_AWS_34:The pipeline's limits and instance types, not a secret: a String is readable without kms:Decrypt.
   for_each = var.pipelines
 
   name        = "${var.ssm_prefix}/pipelines/${each.key}/guardrails"
@@ -26,6 +28,7 @@ resource "aws_ssm_parameter" "guardrails" {
 }
 
 resource "aws_ssm_parameter" "kill_switch" {
+  #checkov:skip=CKV2_AWS_34:An operator switch, not a secret: a String is readable and flippable without kms:Decrypt.
   name        = "${var.ssm_prefix}/kill-switch"
   description = "costagent kill switch for every pipeline: any value but off forces observe mode."
   type        = "String"

@@ -141,6 +141,12 @@ variable "budget_notification_emails" {
   }
 }
 
+variable "budget_suspends_launches" {
+  description = "At a pipeline's budget limit, suspend the Launch process of its Auto Scaling group (BudgetStop Lambda), beside the budget action's deny policy. Holds in observe mode too."
+  type        = bool
+  default     = true
+}
+
 variable "enable_execution" {
   description = "Grant the Lambdas write permissions (scale, terminate, Run Command). False keeps every pipeline in observation mode at the IAM level."
   type        = bool
@@ -165,7 +171,7 @@ variable "llm_model" {
 }
 
 variable "anthropic_secret_arn" {
-  description = "ARN of the Secrets Manager secret holding the Anthropic API key (llm_provider = \"anthropic\")."
+  description = "ARN of an existing Secrets Manager secret holding the Anthropic API key (llm_provider = \"anthropic\"). Null: when a pipeline plans with Claude, an empty secret <name_prefix>/anthropic-api-key is created for you to fill."
   type        = string
   default     = null
 
@@ -237,6 +243,17 @@ variable "layer_zip_path" {
   default     = "../build/costagent-layer.zip"
 }
 
+variable "lambda_architecture" {
+  description = "Instruction set of the Lambdas and their layer; build the layer for the same one (LAMBDA_ARCH in scripts/build_lambda.sh)."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be \"x86_64\" or \"arm64\"."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the Lambda and state machine log groups, in days."
   type        = number
@@ -263,4 +280,32 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "alarm_action_arns" {
+  description = "ARNs notified when an alarm fires or clears (SNS topics, typically). Empty: alarms only show in the console."
+  type        = list(string)
+  default     = []
+}
+
+variable "fallback_rate_alarm_percent" {
+  description = "Alarm when more than this share of cycles in an hour fell back from Claude to the rules planner."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.fallback_rate_alarm_percent > 0 && var.fallback_rate_alarm_percent <= 100
+    error_message = "fallback_rate_alarm_percent must be in (0, 100]."
+  }
+}
+
+variable "clamp_rate_alarm_percent" {
+  description = "Alarm when more than this share of cycles in an hour had their proposal changed by the clamp validator."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.clamp_rate_alarm_percent > 0 && var.clamp_rate_alarm_percent <= 100
+    error_message = "clamp_rate_alarm_percent must be in (0, 100]."
+  }
 }

@@ -8,7 +8,8 @@
 # build/costagent.zip holds the `costagent` package from functions/ at the zip's root (handlers are
 # `costagent.handlers.<name>.handler`). build/costagent-layer.zip holds the runtime dependencies from
 # pyproject.toml under python/, as Lambda layers expect, built for the Lambda runtime (python3.12,
-# x86_64, manylinux2014 wheels only) whatever the build machine is. The zips are reproducible: fixed
+# manylinux2014 wheels only) whatever the build machine is: LAMBDA_ARCH=x86_64 (default) or arm64, the
+# same value as Terraform's lambda_architecture. The zips are reproducible: fixed
 # entry order and timestamps, so source_code_hash only changes when the content does.
 set -euo pipefail
 
@@ -16,7 +17,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 PYTHON="${PYTHON:-python3}"
 PYTHON_VERSION="3.12"
-PLATFORM="manylinux2014_x86_64"
+LAMBDA_ARCH="${LAMBDA_ARCH:-x86_64}"
+case "$LAMBDA_ARCH" in
+  x86_64) PLATFORM="manylinux2014_x86_64" ;;
+  arm64) PLATFORM="manylinux2014_aarch64" ;;
+  *) echo "LAMBDA_ARCH must be x86_64 or arm64, not '$LAMBDA_ARCH'" >&2; exit 2 ;;
+esac
 WHAT="${1:-all}"
 
 # Runtime dependencies of the Lambdas (pyproject.toml [project] dependencies).
