@@ -58,7 +58,9 @@ resource "aws_scheduler_schedule" "pipeline" {
     arn      = aws_sfn_state_machine.cycle.arn
     role_arn = aws_iam_role.scheduler[each.key].arn
 
-    input = jsonencode({
+    # jsonencode writes < and > as \u003c and \u003e, and Scheduler replaces its context attributes
+    # only where they are written out literally: put the brackets back.
+    input = replace(replace(jsonencode({
       version       = "0"
       id            = "<aws.scheduler.execution-id>"
       "detail-type" = "Scheduled Event"
@@ -68,7 +70,7 @@ resource "aws_scheduler_schedule" "pipeline" {
       region        = var.region
       resources     = ["<aws.scheduler.schedule-arn>"]
       detail        = { pipeline_id = each.key }
-    })
+    }), "\\u003c", "<"), "\\u003e", ">")
 
     retry_policy {
       maximum_event_age_in_seconds = 300

@@ -126,6 +126,12 @@ class EmbeddedAws:
     _clients: dict[str, Any] = field(default_factory=dict)
     _executions: int = 0
     state_machine_arn: str = ""
+    # Set to use a moto server running in this process (moto.server.ThreadedMotoServer) instead of
+    # mock_aws, one whose resources someone else created (tests/infra applies infra/ to it with
+    # Terraform): nothing is created here, set state_machine_arn. The server must run with moto's
+    # `stepfunctions.execute_state_machine` and `lambda.use_docker = False` configuration before the
+    # functions are created, so that they land in the Lambda backend whose invoke this runner serves.
+    moto_server_port: int | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -136,14 +142,16 @@ class EmbeddedAws:
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         environment = self._environment()
         self._push(mock.patch.dict(os.environ, environment))
-        self._push(
-            mock_aws(
-                config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        if self.moto_server_port is None:
+            self._push(
+                mock_aws(
+                    config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+                )
             )
-        )
         self._patch_moto()
         self._reset_handler_caches()
-        self._create_infrastructure()
+        if self.moto_server_port is None:
+            self._create_infrastructure()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -173,6 +181,10 @@ class EmbeddedAws:
                 "POWERTOOLS_LOG_LEVEL": self.log_level,
             }
         )
+        if self.moto_server_port is not None:
+            # Handlers' clients reach the server; moto's interpreter calls Lambda on localhost:MOTO_PORT.
+            environment["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto_server_port}"
+            environment["MOTO_PORT"] = str(self.moto_server_port)
         environment.update(self.extra_environment)
         return environment
 
