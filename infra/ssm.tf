@@ -45,15 +45,18 @@ locals {
   guardrails = {
     for id, p in var.pipelines : id => {
       for key, value in {
-        allowed_instance_types = p.allowed_instance_types
-        default_instance_type  = p.default_instance_type
-        min_instances          = p.min_instances
-        max_instances          = p.max_instances
-        target_instances       = p.target_instances
-        checkpoint_command     = p.checkpoint_command
-        budget_usd             = p.budget_usd
-        deadline               = p.deadline
-        planner                = p.planner
+        allowed_instance_types   = p.allowed_instance_types
+        default_instance_type    = p.default_instance_type
+        min_instances            = p.min_instances
+        max_instances            = p.max_instances
+        target_instances         = p.target_instances
+        checkpoint_command       = p.checkpoint_command
+        budget_usd               = p.budget_usd
+        deadline                 = p.deadline
+        planner                  = p.planner
+        restart_overhead_minutes = p.restart_overhead_minutes
+        # The planner's safety margin counts cycles: the schedule's rate in minutes, when it is a rate.
+        cycle_minutes = can(regex("^rate\\(\\d+ minutes?\\)$", p.schedule_rate)) ? tonumber(regex("\\d+", p.schedule_rate)) : null
       } : key => value if value != null
     }
   }

@@ -53,6 +53,8 @@ variable "pipelines" {
     schedule_rate          = optional(string, "rate(1 minute)")
     planner                = optional(string, "rules")
     image_id               = optional(string)
+    # Minutes from a launch to useful work again (boot, restore, warm-up): the planner's deadline margins.
+    restart_overhead_minutes = optional(number)
   }))
   default = {}
 

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 # Defaults, each with its unit in its name and the reason it is what it is.
 CHECKPOINT_OVERDUE_MINUTES = 30.0  # the seed's rule: more than half an hour of work at risk is too much
 MAX_SCALE_STEP_INSTANCES = 4  # a bad proposal can move the fleet by at most this much per cycle
+RESTART_OVERHEAD_MINUTES = 10.0  # launch, boot, restore the last checkpoint: typical for the seed's pipelines
+CYCLE_MINUTES = 1.0  # the default schedule, rate(1 minute)
 ABSOLUTE_MAX_INSTANCES = 1000  # no single pipeline config may ask for more; typos like 50000 fail loudly
 REASONING_MAX_CHARS = 2000  # audit items stay small; a longer reasoning is cut, not rejected
 
@@ -38,6 +40,14 @@ class Guardrails(BaseModel):
         default=None, gt=0, description="Whole run at target size; used until progress gives a rate."
     )
     allow_on_demand: bool = True
+    restart_overhead_minutes: float = Field(
+        default=RESTART_OVERHEAD_MINUTES,
+        ge=0,
+        description="From a launch to useful work again (boot, restore, warm-up); deadline margins use it.",
+    )
+    cycle_minutes: float = Field(
+        default=CYCLE_MINUTES, gt=0, description="Minutes between scheduled cycles (the schedule's rate)."
+    )
     on_demand_prices: dict[str, float] = Field(
         default_factory=dict, description="USD per hour by type; overrides the built-in reference table."
     )

@@ -104,6 +104,8 @@ class SpotPool(Contract):
     min_price_24h: float = Field(default=0.0, ge=0)
     max_price_24h: float = Field(default=0.0, ge=0)
     recent_interruptions: int = Field(default=0, ge=0)  # interruption warnings seen in the lookback
+    # False: known to have no spot capacity now (failed launches, a placement score of 1); None: unknown.
+    capacity: bool | None = None
 
 
 class TerminationNotice(Contract):

@@ -114,8 +114,8 @@ def test_interruption_outranks_a_deadline_at_risk() -> None:
 
 
 def test_deadline_at_risk_on_spot_moves_to_the_cheapest_on_demand_type() -> None:
-    # 6 h to go, 5.5 h of work: 0.5 h of slack is under the 1 h margin.
-    pipeline = state(deadline=T0 + timedelta(hours=6), expected_remaining_hours=5.5)
+    # 6 h to go, 5.9 h of work: 0.1 h of slack is under the 0.2 h safety margin (10 min restart, 2 cycles).
+    pipeline = state(deadline=T0 + timedelta(hours=6), expected_remaining_hours=5.9)
 
     decision = propose(pipeline)
 
@@ -127,8 +127,8 @@ def test_deadline_at_risk_on_spot_moves_to_the_cheapest_on_demand_type() -> None
 
 
 def test_deadline_at_risk_from_guardrails_runtime_when_state_has_no_estimate() -> None:
-    # 10 h run, 60% done: 4 h left, 4.5 h to the deadline, slack 0.5 h.
-    limits = guardrails(deadline=T0 + timedelta(hours=4.5), expected_runtime_hours=10.0)
+    # 10 h run, 60% done: 4 h left, 4.1 h to the deadline, slack 0.1 h.
+    limits = guardrails(deadline=T0 + timedelta(hours=4.1), expected_runtime_hours=10.0)
 
     decision = propose(state(pipeline_progress=0.6), limits)
 
@@ -136,7 +136,7 @@ def test_deadline_at_risk_from_guardrails_runtime_when_state_has_no_estimate() -
 
 
 def test_deadline_at_risk_without_on_demand_allowed_stays_on_spot() -> None:
-    pipeline = state(deadline=T0 + timedelta(hours=6), expected_remaining_hours=5.5)
+    pipeline = state(deadline=T0 + timedelta(hours=6), expected_remaining_hours=5.9)
 
     decision = propose(pipeline, guardrails(allow_on_demand=False))
 
@@ -166,7 +166,8 @@ def test_on_demand_without_a_deadline_returns_to_spot() -> None:
     assert (decision.action, decision.capacity_type) == (Action.MIGRATE, SPOT)
 
 
-def test_on_demand_does_not_return_to_a_spot_pool_that_keeps_being_interrupted() -> None:
+def test_on_demand_returns_to_spot_even_in_a_pool_interrupted_lately() -> None:
+    # The backtest's lesson: refusing reclaimed pools keeps fleets on on-demand through hours of spot.
     pipeline = state(
         active_instances=fleet(4, "c5a.xlarge", ON_DEMAND),
         spot_prices=[pool("c5.xlarge", 0.07, interruptions=3), pool("c5a.xlarge", 0.065, interruptions=2)],
@@ -174,12 +175,35 @@ def test_on_demand_does_not_return_to_a_spot_pool_that_keeps_being_interrupted()
         expected_remaining_hours=5.0,
     )
 
-    assert propose(pipeline).action is Action.WAIT
+    assert (propose(pipeline).action, propose(pipeline).capacity_type) == (Action.MIGRATE, SPOT)
+
+
+def test_on_demand_without_slack_for_a_restart_stays_on_demand() -> None:
+    # 0.3 h of slack: a move to spot would cost the 10 min restart and leave less than the safety margin.
+    pipeline = state(
+        active_instances=fleet(4, "c5a.xlarge", ON_DEMAND),
+        deadline=T0 + timedelta(hours=6),
+        expected_remaining_hours=5.7,
+    )
+
+    assert (propose(pipeline).action, propose(pipeline).capacity_type) == (Action.WAIT, ON_DEMAND)
+
+
+def test_without_spot_capacity_a_short_fleet_waits_while_the_slack_stays_above_the_reserve() -> None:
+    # No spot pool offered; 5 h of work: the reserve is 1 h, plus a restart and the safety margin.
+    no_spot = {"active_instances": [], "spot_prices": [], "expected_remaining_hours": 5.0}
+
+    waiting = propose(state(deadline=T0 + timedelta(hours=7), **no_spot))  # 2 h of slack
+    on_demand = propose(state(deadline=T0 + timedelta(hours=6.2), **no_spot))  # 1.2 h of slack
+
+    assert (waiting.action, waiting.capacity_type) == (Action.SCALE_UP, SPOT)
+    assert (on_demand.action, on_demand.capacity_type) == (Action.MIGRATE, ON_DEMAND)
+    assert "reserve" in on_demand.reasoning
 
 
 def test_slack_between_the_two_thresholds_keeps_either_capacity_type_no_flap() -> None:
-    # 7 h to go, 5 h of work: 2 h of slack, above the 1 h at-risk margin, below the 3 h return threshold.
-    between = {"deadline": T0 + timedelta(hours=7), "expected_remaining_hours": 5.0}
+    # 0.3 h of slack: above the 0.2 h safety margin, below the 0.37 h a return to spot needs.
+    between = {"deadline": T0 + timedelta(hours=6), "expected_remaining_hours": 5.7}
 
     on_demand = propose(state(active_instances=fleet(4, "c5a.xlarge", ON_DEMAND), **between))
     on_spot = propose(state(**between))
@@ -313,14 +337,14 @@ def test_order_of_spot_prices_does_not_change_the_result() -> None:
 
 
 def test_signals_are_json_serialisable_and_name_the_rule() -> None:
-    pipeline = state(deadline=T0 + timedelta(hours=6), expected_remaining_hours=5.5)
+    pipeline = state(deadline=T0 + timedelta(hours=6), expected_remaining_hours=5.875)
 
     result = RulesPlanner().plan(pipeline, guardrails())
     decoded = json.loads(json.dumps(result.signals))
 
     assert decoded["rule"] == "deadline_to_on_demand"
     assert decoded["deadline_at_risk"] is True
-    assert decoded["slack_hours"] == 0.5
+    assert decoded["slack_hours"] == 0.125
     assert decoded["best_pool"]["instance_type"] == "c5a.xlarge"
     assert PlanResult.model_validate_json(result.model_dump_json()) == result
 
