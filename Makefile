@@ -36,11 +36,10 @@ test: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/mypy
 	COSTAGENT_CHECKOV=$(CURDIR)/$(TOOLS_VENV)/bin/checkov $(BIN)/pytest
 
-# Benchmarks (method in each script's docstring and docs/benchmarks.md): cold-start import time of every
-# handler, and per-cycle wall time on embedded AWS.
+# Benchmarks (method in bench/backtest.py, bench/cold_start.py, bench/cycle_latency.py): every backtest
+# suite on the real traces, then handler cold start and per-cycle latency; writes docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python bench/cold_start.py
-	$(BIN)/python bench/cycle_latency.py
+	$(BIN)/python bench/backtest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions tests bench examples

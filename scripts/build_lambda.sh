@@ -61,7 +61,8 @@ build_package() {
   rm -rf "$staging"
   mkdir -p "$staging"
   cp -R "$ROOT/functions/costagent" "$staging/costagent"
-  rm -rf "$staging/costagent/local"  # the embedded-AWS runner (moto) is for workstations, not Lambda
+  # Workstation-only parts: the embedded-AWS runner (moto) and the backtest (numpy, matplotlib).
+  rm -rf "$staging/costagent/local" "$staging/costagent/backtest"
   cp "$ROOT/statemachine/cycle.asl.json" "$staging/costagent/cycle.asl.json"
   zip_dir "$staging" "$BUILD/costagent.zip"
 }

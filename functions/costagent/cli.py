@@ -361,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     from costagent.worker_cli import add_worker_commands  # here: it imports this module's UnreadableInput
 
     add_worker_commands(commands)
+
+    from costagent.backtest.cli import add_backtest_command
+
+    add_backtest_command(commands)
     return parser
 
 
