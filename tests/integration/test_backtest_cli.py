@@ -101,3 +101,12 @@ def test_claude_runs_through_the_planner_interface_against_a_local_messages_api(
 
     assert result.met_deadline
     assert calls > 0
+
+
+def test_plot_of_a_custom_run_is_written(tmp_path: Path) -> None:
+    plot = tmp_path / "timeline.png"
+    argv = ["backtest", "--json", "--job-hours", "24", "--deadline-hours", "48", "--overhead-hours", "0.05"]
+    argv += ["--trace", str(MULTI / "us-west-2a_v100_1" / "2.json"), "--plot", str(plot)]
+
+    assert main(argv) == 0
+    assert plot.read_bytes().startswith(b"\x89PNG")
