@@ -22,10 +22,15 @@ from pathlib import Path
 
 from costagent.backtest import runner
 from costagent.backtest.checkpointing import format_checkpointing_table, run_checkpointing_suite
-from costagent.backtest.environment import simulate
-from costagent.backtest.optimal import OptimalPolicy
+from costagent.backtest.optimal import optimal_schedule
 from costagent.backtest.plots import plot_suite, plot_timeline
-from costagent.backtest.traces import DEFAULT_TRACES_DIR, multi_zone_variants, single_zone_variants
+from costagent.backtest.traces import (
+    DEFAULT_TRACES_DIR,
+    Variant,
+    multi_zone_variants,
+    scenario_from_files,
+    single_zone_variants,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -67,14 +72,13 @@ def _goals(summaries: list[runner.VariantSummary]) -> str:
     )
 
 
-def _optimum_seconds_per_window(variants: list) -> float:  # type: ignore[type-arg]
-    scenarios = [s for v in variants for s in v.scenarios][
-        :: max(1, sum(len(v.scenarios) for v in variants) // OPTIMUM_SAMPLE_WINDOWS)
-    ]
+def _optimum_seconds_per_window(variants: list[Variant]) -> float:
+    """Median time of the optimum over windows spread evenly through the suite."""
+    scenarios = [s for v in variants for s in v.scenarios]
     timings = []
-    for scenario in scenarios[:OPTIMUM_SAMPLE_WINDOWS]:
+    for scenario in scenarios[:: max(1, len(scenarios) // OPTIMUM_SAMPLE_WINDOWS)][:OPTIMUM_SAMPLE_WINDOWS]:
         started = time.perf_counter()
-        simulate(scenario, OptimalPolicy())
+        optimal_schedule(scenario)
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
 
@@ -118,8 +122,6 @@ def main() -> None:
         f"```\n{format_checkpointing_table(report)}\n```\n"
     )
     timeline = [DEFAULT_TRACES_DIR / name for name in TIMELINE_TRACES]
-    from costagent.backtest.traces import scenario_from_files
-
     scenario = scenario_from_files(timeline, job_hours=24, deadline_hours=36, overhead_hours=0.05)
     plot_timeline(scenario, runner.DEFAULT_POLICIES, IMAGES / "timeline.png")
     sections.append(

@@ -44,62 +44,48 @@ resource "aws_cloudwatch_metric_alarm" "failed_executions" {
   tags = local.tags
 }
 
-# Claude unusable too often (timeouts, overload, answers out of schema): the rules planner is deciding.
-resource "aws_cloudwatch_metric_alarm" "fallback_rate" {
-  alarm_name          = "${var.name_prefix}-fallback-rate"
-  alarm_description   = "More than ${var.fallback_rate_alarm_percent}% of costagent cycles in an hour fell back to the rules planner: check the plan Lambda's logs and the audit items' fallback_reason."
-  comparison_operator = "GreaterThanThreshold"
-  evaluation_periods  = 1
-  threshold           = var.fallback_rate_alarm_percent
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_action_arns
-  ok_actions          = var.alarm_action_arns
-
-  metric_query {
-    id          = "rate"
-    expression  = "IF(cycles > 0, 100 * fallback / cycles, 0)"
-    label       = "Fallback rate (%)"
-    return_data = true
-  }
-
-  dynamic "metric_query" {
-    for_each = { cycles = "Cycles", fallback = "FallbackCycles" }
-    content {
-      id = metric_query.key
-      metric {
-        namespace   = local.metrics_namespace
-        metric_name = metric_query.value
-        dimensions  = local.metrics_dimensions
-        period      = local.rate_period_s
-        stat        = "Sum"
-      }
+# Rates over an hour of cycles, 100 * <metric> / Cycles. Fallback: Claude unusable too often (timeouts,
+# overload, answers out of schema), so the rules planner is deciding. Clamp: the validator rewrites
+# proposals constantly, so the planner and the guardrails disagree (guardrails too tight, or the prompt or
+# model needs attention).
+locals {
+  rate_alarms = {
+    fallback = {
+      metric      = "FallbackCycles"
+      threshold   = var.fallback_rate_alarm_percent
+      label       = "Fallback rate (%)"
+      description = "fell back to the rules planner: check the plan Lambda's logs and the audit items' fallback_reason."
+    }
+    clamp = {
+      metric      = "ClampedCycles"
+      threshold   = var.clamp_rate_alarm_percent
+      label       = "Clamp rate (%)"
+      description = "were changed by the clamp validator: read the audit items' clamps to see which rule fires."
     }
   }
-
-  tags = local.tags
 }
 
-# The clamp validator rewriting proposals constantly means the planner and the guardrails disagree: the
-# guardrails are too tight, or the prompt or model needs attention (costagent report lists the rules).
-resource "aws_cloudwatch_metric_alarm" "clamp_rate" {
-  alarm_name          = "${var.name_prefix}-clamp-rate"
-  alarm_description   = "More than ${var.clamp_rate_alarm_percent}% of costagent cycles in an hour were changed by the clamp validator: read the audit items' clamps to see which rule fires."
+resource "aws_cloudwatch_metric_alarm" "rate" {
+  for_each = local.rate_alarms
+
+  alarm_name          = "${var.name_prefix}-${each.key}-rate"
+  alarm_description   = "More than ${each.value.threshold}% of costagent cycles in an hour ${each.value.description}"
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 1
-  threshold           = var.clamp_rate_alarm_percent
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_action_arns
   ok_actions          = var.alarm_action_arns
 
   metric_query {
     id          = "rate"
-    expression  = "IF(cycles > 0, 100 * clamped / cycles, 0)"
-    label       = "Clamp rate (%)"
+    expression  = "IF(cycles > 0, 100 * selected / cycles, 0)"
+    label       = each.value.label
     return_data = true
   }
 
   dynamic "metric_query" {
-    for_each = { cycles = "Cycles", clamped = "ClampedCycles" }
+    for_each = { cycles = "Cycles", selected = each.value.metric }
     content {
       id = metric_query.key
       metric {

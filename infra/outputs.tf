@@ -58,7 +58,7 @@ output "budget_names" {
 
 output "alarm_names" {
   description = "CloudWatch alarms: failed executions, fallback rate, clamp rate."
-  value       = [aws_cloudwatch_metric_alarm.failed_executions.alarm_name, aws_cloudwatch_metric_alarm.fallback_rate.alarm_name, aws_cloudwatch_metric_alarm.clamp_rate.alarm_name]
+  value       = concat([aws_cloudwatch_metric_alarm.failed_executions.alarm_name], [for alarm in aws_cloudwatch_metric_alarm.rate : alarm.alarm_name])
 }
 
 output "dashboard_name" {

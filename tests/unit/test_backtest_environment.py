@@ -32,8 +32,9 @@ def test_on_demand_only_costs_the_calibration_figure_on_every_window(overhead_ho
 
 def test_spot_all_the_way_pays_the_overhead_once_and_the_spot_price() -> None:
     # 2 h of work in 600 s ticks: 180 s overhead, so 13 ticks (12 * 600 - 180 < 7200 <= 13 * 600 - 180).
-    result = simulate(scenario([1] * 30), Greedy())
+    result = simulate(scenario([1] * 30), Greedy(), keep_history=True)
     assert result.finish_seconds == 13 * 600
+    assert result.progress_seconds[:2] == [420, 1020] and result.progress_seconds[-1] == 2 * HOUR
     assert result.cost == pytest.approx(13 * 0.9731 * 600 / HOUR)
     assert (result.launches, result.preemptions) == (1, 0)
 
@@ -98,3 +99,9 @@ def test_a_file_that_is_not_a_trace_is_refused_with_the_format_named(tmp_path) -
     bad.write_text('{"metadata": {"gap_seconds": 600}, "data": [1, 2]}')
     with pytest.raises(TraceError, match="0/1"):
         load_trace(bad)
+
+
+def test_zones_of_one_run_must_share_the_tick_length() -> None:
+    files = [SINGLE / "us-west-2a_k80_1" / "0.json", MULTI / "us-east-1a_v100_1" / "0.json"]
+    with pytest.raises(TraceError, match="share gap_seconds"):
+        scenario_from_files(files, job_hours=24, deadline_hours=36, overhead_hours=0.05)

@@ -115,6 +115,7 @@ class RunResult:
     finish_seconds: int | None  # when the job completed (a tick boundary), None if it never did
     met_deadline: bool
     history: list[Placement] = field(default_factory=list)  # what ran in each tick, index = tick
+    progress_seconds: list[int] = field(default_factory=list)  # work done at the end of each tick
     forced_ticks: int = 0  # ticks where the guarantee overrode the policy
     preemptions: int = 0
     launches: int = 0
@@ -131,6 +132,7 @@ def simulate(scenario: Scenario, policy: Policy, *, keep_history: bool = False) 
     current, pending, done = IDLE, 0, 0
     cost_units = 0.0  # sum of hourly prices of the ticks run; times gap/3600 at the end
     history: list[Placement] = []
+    progress: list[int] = []
     forced = preemptions = launches = 0
     finish: int | None = None
     for tick in range(scenario.ticks):
@@ -138,7 +140,8 @@ def simulate(scenario: Scenario, policy: Policy, *, keep_history: bool = False) 
         available = tuple(zone.available[tick] for zone in scenario.zones)
         last = current
         if tick > 0:
-            history.append(last)
+            if keep_history:
+                history.append(last)
             cost_units += scenario.price(last, tick - 1)
         if current.kind is Kind.SPOT and not available[current.zone]:
             current = IDLE
@@ -147,6 +150,8 @@ def simulate(scenario: Scenario, policy: Policy, *, keep_history: bool = False) 
             useful = max(gap - pending, 0)
             pending = max(pending - gap, 0)
             done += min(useful, scenario.job_seconds - done)
+        if tick > 0 and keep_history:
+            progress.append(done)
         if done >= scenario.job_seconds:
             finish = t
             break
@@ -180,7 +185,8 @@ def simulate(scenario: Scenario, policy: Policy, *, keep_history: bool = False) 
         finished=finish is not None,
         finish_seconds=finish,
         met_deadline=finish is not None and finish <= scenario.deadline_seconds,
-        history=history if keep_history else [],
+        history=history,
+        progress_seconds=progress,
         forced_ticks=forced,
         preemptions=preemptions,
         launches=launches,

@@ -58,10 +58,7 @@ def plot_timeline(
         result = simulate(scenario, make_policy(name, claude_planner), keep_history=True)
         levels = [KIND_LEVEL[p.kind] + offset * 0.05 for p in result.history]
         placement.step(hours[: len(levels)], levels, where="post", label=f"{name} (${result.cost:.2f})")
-        done, series = 0.0, []
-        for tick, _ in enumerate(result.history):
-            done = _progress_at(scenario, result.history, tick)
-            series.append(done)
+        series = [done / 3600 for done in result.progress_seconds]
         progress.plot(hours[: len(series)], series, label=name)
     placement.set_yticks([0, 1, 2], ["idle", "spot", "on-demand"])
     placement.legend(fontsize=7, loc="upper right")
@@ -74,18 +71,3 @@ def plot_timeline(
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
-
-
-def _progress_at(scenario: Scenario, history: Sequence[Any], tick: int) -> float:
-    """Work done (hours) after `tick`, replaying the environment's overhead rule over the history."""
-    done = pending = 0
-    previous = None
-    for placement in history[: tick + 1]:
-        if placement.running and placement != previous:
-            pending = scenario.overhead_seconds
-        if placement.running:
-            useful = max(scenario.gap_seconds - pending, 0)
-            pending = max(pending - scenario.gap_seconds, 0)
-            done = min(done + useful, scenario.job_seconds)
-        previous = placement if placement.running else None
-    return done / 3600
