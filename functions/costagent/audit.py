@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from costagent.document import CycleDocument
-from costagent.models import ActionRecord, CycleRecord, Outcome, PipelineState, StepError, TriggerKind
+from costagent.models import (
+    ActionRecord,
+    CycleRecord,
+    Outcome,
+    PipelineState,
+    ReplayInput,
+    StepError,
+    TriggerKind,
+)
 
 UNMANAGED_PIPELINE = "_unmanaged"  # partition for events that name no pipeline of ours
 SNAPSHOT_MAX_INSTANCES = 20  # a snapshot lists at most this many instances; counts stay exact
@@ -139,6 +147,9 @@ def build_cycle_record(
         phase="checkpoint" if phase == "checkpoint" else "final",
         duplicate_of=trigger.duplicate_of if trigger else None,
         expires_at=int((cycle_time + timedelta(days=ttl_days)).timestamp()),
+        replay=ReplayInput(state=state, guardrails=doc.gathered.guardrails)
+        if state is not None and doc.gathered is not None and doc.plan is not None
+        else None,
     )
 
 

@@ -42,6 +42,7 @@ class TriggerKind(str, Enum):
     INTERRUPTION = "interruption"
     REBALANCE = "rebalance"
     BUDGET_LIMIT = "budget_limit"  # the pipeline's AWS Budget reached its limit (handlers/budget_stop.py)
+    OPERATOR = "operator"  # a person changed the mode or signed off a review (costagent promote | signoff)
     IGNORED = "ignored"
 
 
@@ -52,6 +53,7 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"  # another execution holds the pipeline's lease
     IGNORED = "ignored"  # the event is not for a managed pipeline, or unreadable
     FAILED = "failed"  # a step failed; the error is in the record
+    REFUSED = "refused"  # an operator's promotion that the observation gate did not allow
 
 
 class Contract(BaseModel):
@@ -337,6 +339,25 @@ class StepError(Contract):
     cause: str = Field(default="", alias="Cause")
 
 
+class ReplayInput(Contract):
+    """What the planner saw, whole, so a recorded cycle can be planned again (`costagent replay`)."""
+
+    state: PipelineState
+    guardrails: Guardrails
+
+
+class OperatorAction(Contract):
+    """A person's act on a pipeline, recorded in its audit trail like a cycle."""
+
+    kind: Literal["promote", "rollback", "sign_off"]
+    by: str  # who: the name given, and the AWS identity that ran the command
+    note: str = ""
+    from_mode: Mode | None = None
+    to_mode: Mode | None = None
+    granted: bool = True
+    gate: dict[str, Any] | None = None  # the observation gate's verdict, for promotions
+
+
 class CycleRecord(Contract):
     """One audit item per execution of the state machine."""
 
@@ -368,3 +389,5 @@ class CycleRecord(Contract):
     phase: Literal["checkpoint", "final"] = "final"
     duplicate_of: str | None = None  # a second delivery: recorded beside the original, never over it
     expires_at: int | None = None  # epoch seconds, the table's TTL attribute
+    replay: ReplayInput | None = None  # the whole state and guardrails the planner was given
+    operator: OperatorAction | None = None  # trigger `operator` only

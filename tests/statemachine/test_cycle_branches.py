@@ -607,9 +607,13 @@ def test_state_document_stays_far_below_the_step_functions_payload_limit(embedde
     assert report.output is not None
     assert len(report.output["gathered"]["state"]["active_instances"]) == 40
     assert len(json.dumps(report.output).encode("utf-8")) < 64 * 1024
-    snapshot = the_record(embedded, report)["state"]
+    record = the_record(embedded, report)
+    snapshot = record["state"]
     assert snapshot["instance_count"] == 40
     assert len(snapshot["instances"]) == SNAPSHOT_MAX_INSTANCES
+    # and the audit item, which keeps the whole state for replay, stays far below DynamoDB's 400 KB items
+    assert len(record["replay"]["state"]["active_instances"]) == 40
+    assert len(json.dumps(record).encode("utf-8")) < 64 * 1024
 
 
 def test_duplicated_event_keeps_the_original_record_and_records_the_second_delivery_beside_it(

@@ -127,13 +127,17 @@ class AuditStore(LazyClient):
         item = response.get("Item")
         return CycleRecord.model_validate_json(item["record"]["S"]) if item else None
 
-    def all_for(self, pipeline_id: str) -> list[CycleRecord]:
+    def all_for(self, pipeline_id: str, since_cycle_id: str | None = None) -> list[CycleRecord]:
+        """Every record of the pipeline, oldest first; with `since_cycle_id`, those from that key on
+        (cycle ids begin with the cycle's UTC time, so a time prefix selects a period)."""
         records: list[CycleRecord] = []
+        condition, values = "pipeline_id = :p", {":p": {"S": pipeline_id}}
+        if since_cycle_id is not None:
+            condition += " AND cycle_id >= :since"
+            values[":since"] = {"S": since_cycle_id}
         with aws_call("dynamodb:Query"):
             pages = self.client.get_paginator("query").paginate(
-                TableName=self.table,
-                KeyConditionExpression="pipeline_id = :p",
-                ExpressionAttributeValues={":p": {"S": pipeline_id}},
+                TableName=self.table, KeyConditionExpression=condition, ExpressionAttributeValues=values
             )
             for page in pages:
                 records.extend(CycleRecord.model_validate_json(i["record"]["S"]) for i in page["Items"])

@@ -34,6 +34,19 @@ class SsmAdapter(LazyClient):
             kill_switch=values.get(kill_switch_name) if kill_switch_name else None,
         )
 
+    def get_value(self, name: str) -> str | None:
+        with aws_call("ssm:GetParameters"):
+            response = self.client.get_parameters(Names=[name])
+        values = [p["Value"] for p in response.get("Parameters", [])]
+        return str(values[0]) if values else None
+
+    def put_value(self, name: str, value: str, description: str) -> None:
+        """Overwrite one String parameter (the pipeline's mode is one; costagent promote writes it)."""
+        with aws_call("ssm:PutParameter"):
+            self.client.put_parameter(
+                Name=name, Value=value, Type="String", Overwrite=True, Description=description[:1000]
+            )
+
     def send_checkpoint(self, instance_ids: list[str], command: str, comment: str) -> str:
         with aws_call("ssm:SendCommand"):
             response = self.client.send_command(

@@ -228,8 +228,14 @@ class EmbeddedAws:
             if fault is not None:
                 raise _InjectedError(fault.error_type, fault.message)
             module_name, _ = FUNCTIONS[name]
-            handler = import_module(module_name).handler
-            result = handler(event, LocalContext(function_name=name))
+            module = import_module(module_name)
+            try:
+                result = module.handler(event, LocalContext(function_name=name))
+            finally:
+                # Metrics are disabled here, so log_metrics never flushes them; cleared per invocation as a
+                # Lambda's would be, or powertools prints them on stdout once a metric holds 100 values.
+                if hasattr(module, "metrics"):
+                    module.metrics.clear_metrics()
             return json.dumps(result).encode("utf-8")
         except Exception as error:  # what the Lambda runtime does with an unhandled exception
             response_headers["x-amz-function-error"] = "Unhandled"
