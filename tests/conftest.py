@@ -7,6 +7,7 @@ fresh account) and tests that need no pipeline ask for `embedded` alone.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -57,3 +58,27 @@ def world(embedded: EmbeddedAws) -> World:
 def world_execute(embedded: EmbeddedAws) -> World:
     """The same pipeline in execute mode: decisions change the Auto Scaling group and message workers."""
     return build_world(embedded, SAMPLE_EVENT_TIME, mode="execute")
+
+
+@pytest.fixture(scope="session")
+def observed_trail(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An audit trail recorded by the demo in observe mode, exported as `costagent export` writes it.
+
+    Two hours of work on four spot workers (observing, the agent never replaces anyone, so the run goes on
+    to the demo's limit of four hours): two interruption warnings, a price spike and one cycle whose plan
+    Lambda fails. About 10 s, once per test run.
+    """
+    from costagent.demo import DemoConfig, Interruption, PriceSpike, run_demo
+    from costagent.review.trail import write_jsonl
+
+    config = DemoConfig(
+        hours=2.0,
+        mode="observe",
+        interruptions=(Interruption(35, 1), Interruption(70, 0)),
+        price_spike=PriceSpike(60, 90, "c5.xlarge", 0.2100),
+        planner_outage_minute=50,
+    )
+    report = run_demo(config)
+    path = tmp_path_factory.mktemp("trail") / "observed.jsonl"
+    write_jsonl(report.records, path)
+    return path

@@ -261,9 +261,18 @@ def command_demo(args: argparse.Namespace) -> int:
             where = llm.base_url or ("Amazon Bedrock" if llm.provider == "bedrock" else "the Anthropic API")
             print(f"costagent demo: planning with Claude ({llm.model_id}) at {where}", file=sys.stderr)
     config = DemoConfig(
-        hours=args.hours, cycle_minutes=args.cycle_minutes, planner=planner, llm_reuse=not args.no_reuse
+        hours=args.hours,
+        cycle_minutes=args.cycle_minutes,
+        planner=planner,
+        llm_reuse=not args.no_reuse,
+        mode=args.mode,
     )
     report = run_demo(config, progress=(not args.json and sys.stderr.isatty()) or args.progress)
+    if args.export is not None:
+        from costagent.review.trail import write_jsonl
+
+        count = write_jsonl(report.records, args.export)
+        print(f"costagent demo: {count} audit records written to {args.export}", file=sys.stderr)
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -352,6 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="the pipeline's planner (default rules)",
     )
     demo.add_argument("--no-reuse", action="store_true", help="ask Claude every cycle (no decision reuse)")
+    demo.add_argument(
+        "--mode",
+        choices=["execute", "observe"],
+        default="execute",
+        help="the pipeline's mode (default execute; observe records what would run and changes nothing)",
+    )
+    demo.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="write the run's audit trail as `costagent export` does",
+    )
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
     demo.add_argument(
         "--progress", action="store_true", help="show the progress bar even when not a terminal"
@@ -365,6 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
     from costagent.backtest.cli import add_backtest_command
 
     add_backtest_command(commands)
+
+    from costagent.review.cli import add_review_commands
+
+    add_review_commands(commands)
     return parser
 
 
@@ -375,6 +400,13 @@ def main(argv: list[str] | None = None) -> int:
     except UnreadableInput as error:
         print(f"costagent {args.command}: {error}", file=sys.stderr)
         return EXIT_UNREADABLE_INPUT
+    except BrokenPipeError:
+        # The reader (head, less) stopped reading: not a failure. Point stdout at devnull so the
+        # interpreter's final flush does not fail again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code
 
 

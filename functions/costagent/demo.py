@@ -61,6 +61,7 @@ class DemoConfig:
     planner_outage_minute: int | None = 300  # one cycle whose planner fails, to show the fallback
     planner: str = "rules"  # or "claude": the pipeline's guardrails name it
     llm_reuse: bool = True  # reuse Claude's last WAIT while nothing material changes
+    mode: str = "execute"  # or "observe": the agent records what it would do and changes nothing
 
     @property
     def job_worker_minutes(self) -> float:
@@ -281,6 +282,7 @@ class DemoReport:
                 "hours": self.config.hours,
                 "workers": self.config.workers,
                 "cycle_minutes": self.config.cycle_minutes,
+                "mode": self.config.mode,
                 "interruptions_at_minutes": [i.minute for i in self.config.interruptions],
                 "price_spike": self.config.price_spike.__dict__ if self.config.price_spike else None,
             },
@@ -329,8 +331,8 @@ class DemoReport:
         width = max(len(r[0]) for r in rows)
         lines = [
             f"costagent demo: a {self.config.hours:g}-hour pipeline on {self.config.workers} spot workers, "
-            f"a cycle every {self.config.cycle_minutes} simulated minutes (execute mode, embedded AWS, "
-            f"{self.config.planner} planner)",
+            f"a cycle every {self.config.cycle_minutes} simulated minutes ({self.config.mode} mode, "
+            f"embedded AWS, {self.config.planner} planner)",
             "",
             f"{'':<{width}}  {'with costagent':>16}  {'without':>12}",
         ]
@@ -343,14 +345,20 @@ class DemoReport:
             "cycle outcomes:      " + _counts(agent["outcomes"]),
         ]
         restores = agent["restores"]
-        lines += [
-            f"restores:            {restores['total']} by new workers, "
-            f"{restores['from_agent_requested_checkpoint']} from a checkpoint the agent requested, "
-            f"{restores['work_restored_exactly']} resumed exactly (checksums verified)",
-            f"                     {restores['after_interruption']} replaced interrupted workers, "
-            f"{restores['after_interruption_from_the_warnings_checkpoint']} from the checkpoint their "
-            "interruption warning requested",
-        ]
+        if self.config.mode == "observe":
+            lines.append(
+                "observe mode:        nothing was changed, so the run is the one without costagent; "
+                "`costagent report` on the exported trail shows what would have run"
+            )
+        else:
+            lines += [
+                f"restores:            {restores['total']} by new workers, "
+                f"{restores['from_agent_requested_checkpoint']} from a checkpoint the agent requested, "
+                f"{restores['work_restored_exactly']} resumed exactly (checksums verified)",
+                f"                     {restores['after_interruption']} replaced interrupted workers, "
+                f"{restores['after_interruption_from_the_warnings_checkpoint']} from the checkpoint their "
+                "interruption warning requested",
+            ]
         if self.drill is not None:
             outcome = "ok" if self.drill.ok else f"FAILED ({self.drill.problem or len(self.drill.failures)})"
             lines.append(
@@ -555,7 +563,7 @@ def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
             DEMO_START,
             guardrails=default_guardrails(planner=config.planner),
             workers=config.workers,
-            mode="execute",
+            mode=config.mode,
             progress=0.0,
             minutes_since_checkpoint=None,
             spent_usd=0.0,
@@ -612,7 +620,12 @@ def run_demo(config: DemoConfig, progress: bool = False) -> DemoReport:
         records = _final_records(aws, world.pipeline_id)
         # What an operator's scheduled `costagent drill` does: restore the latest checkpoint into a scratch
         # prefix and verify every object against its manifest.
-        drill = run.client.drill(now=run.now(run.ledger.finished_minute or limit))
+        # Observing, nobody checkpointed: there is nothing to drill.
+        drill = (
+            None
+            if config.mode == "observe"
+            else run.client.drill(now=run.now(run.ledger.finished_minute or limit))
+        )
         baseline = simulate_without_agent(config, aws.market, on_demand, first_workers)
     return DemoReport(
         config=config,
