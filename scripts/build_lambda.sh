@@ -61,8 +61,9 @@ build_package() {
   rm -rf "$staging"
   mkdir -p "$staging"
   cp -R "$ROOT/functions/costagent" "$staging/costagent"
-  # Workstation-only parts: the embedded-AWS runner (moto) and the backtest (numpy, matplotlib).
-  rm -rf "$staging/costagent/local" "$staging/costagent/backtest"
+  # Workstation-only parts: the embedded-AWS runner (moto), the backtest (numpy, matplotlib) and the
+  # operator's review commands (report, replay, promote).
+  rm -rf "$staging/costagent/local" "$staging/costagent/backtest" "$staging/costagent/review"
   cp "$ROOT/statemachine/cycle.asl.json" "$staging/costagent/cycle.asl.json"
   zip_dir "$staging" "$BUILD/costagent.zip"
 }
