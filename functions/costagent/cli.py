@@ -306,9 +306,11 @@ def command_fake_claude(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="costagent",
-        description="Keep long-running pipelines on EC2 spot cheap and alive. These commands run costagent's "
-        "real state machine and Lambda handlers on embedded AWS (moto, in process): no account, no network. "
-        "`worker` and `drill` act on the checkpoint bucket in your AWS account (docs/worker-contract.md).",
+        description="Keep long-running pipelines on EC2 spot cheap and alive. `run`, `demo`, `clamp`, `plan` "
+        "and `backtest` run offline (the real state machine and Lambda handlers on embedded AWS, moto in "
+        "process: no account, no network). `worker` and `drill` act on the checkpoint bucket in your AWS "
+        "account (docs/worker-contract.md); `export`, `signoff` and `promote` on the audit table and mode "
+        "parameters (docs/observation.md); `report` and `replay` read either DynamoDB or an exported trail.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
