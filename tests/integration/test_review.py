@@ -167,6 +167,15 @@ def test_report_from_a_file_prints_the_table_and_writes_html(
     assert "<svg" in page.read_text()
 
 
+def test_report_of_an_empty_trail_says_it_holds_no_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main(["report", "--trail", str(empty)]) == 2
+    assert "holds no audit records" in capsys.readouterr().err
+
+
 def test_report_since_a_time_keeps_only_later_cycles(
     observed_trail: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -55,6 +55,10 @@ def _records(args: argparse.Namespace) -> tuple[list[CycleRecord], str]:
     since = _since(args)
     if args.trail is not None:
         records = read_jsonl(args.trail)
+        if not records:
+            raise ReviewError(
+                f"{args.trail} holds no audit records: export the trail with `costagent export`"
+            )
         found = [p for p in pipelines(records) if not p.startswith("_")]
         pipeline = args.pipeline or (found[0] if len(found) == 1 else None)
         if pipeline is None:
