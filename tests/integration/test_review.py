@@ -374,6 +374,20 @@ def test_a_promotion_is_refused_then_granted_after_sign_off_and_rolled_back_at_o
     assert _mode(deployed) == "observe"
 
 
+def test_a_promotion_under_the_kill_switch_says_the_pipeline_still_observes(
+    deployed: EmbeddedAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed.client("ssm").put_parameter(
+        Name=deployed.settings.kill_switch_parameter, Value="on", Type="String", Overwrite=True
+    )
+    assert main(["signoff", "--pipeline", PIPELINE, "--by", "alice", "--note", "ok"]) == 0
+    relaxed = ["--min-observation-days", "0.1", "--min-cycles", "20"]
+    assert main(["promote", "--pipeline", PIPELINE, "--to", "execute", "--by", "bob", *relaxed]) == 0
+    out = capsys.readouterr().out
+    assert _mode(deployed) == "execute"
+    assert "kill switch" in out and "stays in observe mode until it is set to off" in out
+
+
 def test_the_report_reads_the_live_trail_with_the_operator_acts(
     deployed: EmbeddedAws, capsys: pytest.CaptureFixture[str]
 ) -> None:

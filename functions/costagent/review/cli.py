@@ -207,6 +207,12 @@ def command_promote(args: argparse.Namespace) -> int:
             f"{args.pipeline}: mode {operator.from_mode.value if operator.from_mode else '?'} -> "
             f"{args.to}; the next cycle reads it (audit record {change.record.cycle_id})"
         )
+        engaged = _operator().kill_switch() if args.to == "execute" else None
+        if engaged is not None:
+            print(
+                f"note: the kill switch {_settings().kill_switch_parameter} is {engaged!r}: every pipeline "
+                "stays in observe mode until it is set to off"
+            )
         return EXIT_OK
     stays = operator.from_mode.value if operator.from_mode else "?"
     print(f"{args.pipeline}: promotion refused, mode stays {stays} (audit record {change.record.cycle_id})")

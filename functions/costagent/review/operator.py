@@ -55,6 +55,11 @@ class Operator:
         records = self.audit.all_for(pipeline_id, since_cycle_id=since_key)
         return sorted(records, key=lambda r: (r.cycle_time, r.cycle_id))
 
+    def kill_switch(self) -> str | None:
+        """The global kill switch's value when it is engaged (anything but `off`), else None."""
+        value = self.ssm.get_value(self.settings.kill_switch_parameter)
+        return value if value is not None and value != "off" else None
+
     def current_mode(self, pipeline_id: str) -> Mode:
         value = self.ssm.get_value(self.settings.mode_parameter(pipeline_id))
         return Mode.EXECUTE if value == Mode.EXECUTE.value else Mode.OBSERVE
