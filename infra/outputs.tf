@@ -70,3 +70,11 @@ output "anthropic_secret_arn" {
   description = "Secrets Manager secret the plan Lambda reads the Anthropic API key from (null with Bedrock or without Claude pipelines)."
   value       = local.anthropic_secret_arn
 }
+
+output "operator_policy_arns" {
+  description = "IAM policies to attach to people: review (export, report, replay) and promote (also signoff, promote)."
+  value = {
+    review  = aws_iam_policy.operator_review.arn
+    promote = aws_iam_policy.operator_promote.arn
+  }
+}

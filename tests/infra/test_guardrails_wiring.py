@@ -337,6 +337,32 @@ def test_other_roles_hold_only_fleet_writes_that_stop_spending(stack: Stack) -> 
     assert not extra, f"fleet writes outside the execution gate: {sorted(extra)}"
 
 
+def test_operator_policies_read_the_trail_and_switch_only_the_mode_parameters(stack: Stack) -> None:
+    """`costagent promote` is the way to execute mode; its policy writes nothing but the mode parameters
+    and operator records, and the review policy only reads the audit trail."""
+    for name in ("operator_review", "operator_promote"):
+        assert _document_name(stack.resource("aws_iam_policy", name)["policy"]) == name
+        assert "role" not in stack.resource("aws_iam_policy", name)  # attached to people, not to costagent
+
+    def actions_and_resources(document: str) -> dict[str, list[str]]:
+        return {
+            action: [_expr(resource) for resource in _strings(statement.body["resources"])]
+            for statement in stack.statements()
+            if statement.document == document and statement.allows
+            for action in statement.actions
+        }
+
+    assert actions_and_resources("operator_review") == {
+        "dynamodb:Query": ['aws_dynamodb_table.this["audit"].arn']
+    }
+    promote = actions_and_resources("operator_promote")
+    assert set(promote) == {"dynamodb:PutItem", "ssm:GetParameters", "ssm:PutParameter"}
+    assert promote["ssm:PutParameter"] == ["[forparameterinaws_ssm_parameter.mode:parameter.arn]"]
+    assert _strings(
+        stack.data[("aws_iam_policy_document", "operator_promote")]["source_policy_documents"]
+    ) == ["${data.aws_iam_policy_document.operator_review.json}"]
+
+
 def test_no_policy_allows_every_action_of_a_service(stack: Stack) -> None:
     wildcards = [
         f"{statement.label}: {action}"
