@@ -30,7 +30,7 @@ def _read_json(path: str, what: str) -> Any:
         raise UnreadableInput(f"{what} file {path} is not JSON ({error})") from error
 
 
-def _print_json(value: Any) -> None:
+def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
@@ -82,7 +82,7 @@ def command_run(args: argparse.Namespace) -> int:
         }
         del world
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         _print_run(result)
     return 0 if report.status == "SUCCEEDED" else 1
@@ -164,7 +164,7 @@ def command_clamp(args: argparse.Namespace) -> int:
     except ValueError:
         proposal = proposal_text  # an ill-formed proposal is still a proposal: the clamp makes it safe
     result = clamp_decision(proposal, state, guardrails)
-    _print_json(
+    print_json(
         {
             "decision": result.decision.model_dump(mode="json"),
             "clamps": [c.model_dump(mode="json") for c in result.clamps],
@@ -202,7 +202,7 @@ def command_plan(args: argparse.Namespace) -> int:
     )
     result = plan_cycle(document, llm=llm, claude=_workstation_claude(llm), deadline_seconds=args.timeout)
     if args.json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
         return 0
     proposal = result.proposal if isinstance(result.proposal, dict) else {}
     print(f"planner:   {result.planner}" + (f" ({result.fallback_reason})" if result.fallback_reason else ""))
@@ -274,7 +274,7 @@ def command_demo(args: argparse.Namespace) -> int:
         count = write_jsonl(report.records, args.export)
         print(f"costagent demo: {count} audit records written to {args.export}", file=sys.stderr)
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print(report.render())
     return 0

@@ -8,13 +8,13 @@ trail and Parameter Store: the gate is never evaluated on a file.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from costagent.cli import print_json
 from costagent.models import CycleRecord
 
 EXIT_OK = 0
@@ -73,10 +73,6 @@ def _records(args: argparse.Namespace) -> tuple[list[CycleRecord], str]:
     return select(_operator().trail(args.pipeline, since), args.pipeline, since), args.pipeline
 
 
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
-
-
 def command_export(args: argparse.Namespace) -> int:
     from costagent.review.trail import write_jsonl
 
@@ -102,7 +98,7 @@ def command_report(args: argparse.Namespace) -> int:
         args.html.write_text(render_html(report), encoding="utf-8")
         print(f"HTML report written to {args.html}", file=sys.stderr)
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print(render_text(report))
     return EXIT_OK
@@ -163,7 +159,7 @@ def command_replay(args: argparse.Namespace) -> int:
         records, planner, name, guardrails, str(args.guardrails) if args.guardrails else "recorded"
     )
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print(render_replay(report))
     return EXIT_OK
@@ -196,7 +192,7 @@ def command_promote(args: argparse.Namespace) -> int:
     )
     change = _operator().change_mode(args.pipeline, Mode(args.to), args.by, args.note or "", _now(), policy)
     if args.json:
-        _print_json({"record": change.record.model_dump(mode="json"), "granted": change.granted})
+        print_json({"record": change.record.model_dump(mode="json"), "granted": change.granted})
         return EXIT_OK if change.granted else EXIT_REFUSED
     if change.verdict is not None:
         print(change.verdict.render())

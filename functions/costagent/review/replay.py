@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from costagent.clamp import clamp_decision
 from costagent.guardrails import Guardrails
 from costagent.models import CycleRecord, PipelineState, PlanResult, ValidDecision
+from costagent.review.report import format_counts
 from costagent.review.trail import cycles
 
 CHANGES_LISTED = 20  # changed decisions shown one by one; the counts cover them all
@@ -152,27 +153,21 @@ def replay_records(
     )
 
 
-def _counts(counts: dict[str, int]) -> str:
-    if not counts:
-        return "none"
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
 def render_replay(report: ReplayReport, width: int = 52) -> str:
     lines = [
         f"costagent replay: {report.replayed} recorded cycles through {report.planner} "
         f"(guardrails: {report.guardrails})",
         f"agreement:          {report.agreement_rate:.1%} "
         f"({report.agreed} of {report.replayed} decisions the same)",
-        f"changed actions:    {_counts(report.action_changes)}",
-        f"new clamp triggers: {_counts(report.new_clamp_triggers)}",
+        f"changed actions:    {format_counts(report.action_changes)}",
+        f"new clamp triggers: {format_counts(report.new_clamp_triggers)}",
     ]
     if report.fallbacks:
-        lines.append(f"replay fallbacks:   {_counts(report.fallbacks)}")
+        lines.append(f"replay fallbacks:   {format_counts(report.fallbacks)}")
     if report.prompt_versions_recorded:
-        lines.append(f"recorded prompts:   {_counts(report.prompt_versions_recorded)}")
+        lines.append(f"recorded prompts:   {format_counts(report.prompt_versions_recorded)}")
     if report.skipped:
-        lines.append(f"skipped:            {report.skipped} ({_counts(report.skipped_reason)})")
+        lines.append(f"skipped:            {report.skipped} ({format_counts(report.skipped_reason)})")
     for change in report.changes:
         lines += [
             "",

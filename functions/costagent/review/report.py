@@ -378,7 +378,8 @@ def build_report(
 # --- the terminal table ----------------------------------------------------------------------------
 
 
-def _counts(counts: dict[str, int]) -> str:
+def format_counts(counts: dict[str, int]) -> str:
+    """`a 3, b 1`: most frequent first, ties by name; `none` when empty."""
     if not counts:
         return "none"
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -400,12 +401,12 @@ def render_text(report: ObservationReport) -> str:
         + (f", since {r.since}" if r.since else "")
         + f" ({r.cycles} cycles, {r.records} audit records)",
         f"period:              {r.first_cycle or '-'} to {r.last_cycle or '-'} ({r.days_covered:.2f} days)",
-        f"modes:               {_counts(r.modes)}",
-        f"outcomes:            {_counts(r.outcomes)}",
-        f"decisions by action: {_counts(r.decisions_by_action)}",
-        f"planner:             {_counts(r.planners)}",
+        f"modes:               {format_counts(r.modes)}",
+        f"outcomes:            {format_counts(r.outcomes)}",
+        f"decisions by action: {format_counts(r.decisions_by_action)}",
+        f"planner:             {format_counts(r.planners)}",
         f"fallback rate:       {r.fallback_rate:.1%}"
-        + (f" ({_counts(r.fallback_reasons)})" if r.fallback_reasons else ""),
+        + (f" ({format_counts(r.fallback_reasons)})" if r.fallback_reasons else ""),
         f"reuse rate:          {r.reuse_rate:.1%} of planned cycles reused Claude's last decision",
         f"clamp rate:          {r.clamp_rate:.1%} ({r.clamped_cycles} cycles changed by the guardrails)",
     ]
@@ -425,7 +426,9 @@ def render_text(report: ObservationReport) -> str:
             f"${day.estimated_usd:.4f}"
         )
     if observing:
-        lines.append(f"would have run:      {_counts(r.would_run_by_kind)} (observe mode: nothing changed)")
+        lines.append(
+            f"would have run:      {format_counts(r.would_run_by_kind)} (observe mode: nothing changed)"
+        )
         lines += [
             f"  {w.count:>5} x {w.action:<10} {w.kind:<21} {w.target[:44]:<44} "
             f"{w.first[:16]} .. {w.last[:16]}"
@@ -443,7 +446,7 @@ def render_text(report: ObservationReport) -> str:
         )
     lines.append(
         f"failed cycles:       {r.failed_cycles}"
-        + (f" (errors by step: {_counts(r.errors_by_step)})" if r.errors_by_step else "")
+        + (f" (errors by step: {format_counts(r.errors_by_step)})" if r.errors_by_step else "")
     )
     if r.operator_actions:
         lines.append("operator actions:")
