@@ -521,3 +521,84 @@ def test_loosened_thresholds_are_named_in_the_verdict(records: list[CycleRecord]
     )
     assert verdict.relaxed == ["min_observation_days 1 < 14", "max_clamp_rate 0.5 > 0.1"]
     assert GatePolicy().relaxed() == []
+
+
+# --- what an operator can get wrong: one sentence on stderr, exit 2, nothing changed ----------------
+
+
+def test_replay_names_an_unreadable_or_invalid_guardrails_file(
+    observed_trail: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.json"
+    assert main(["replay", "--trail", str(observed_trail), "--guardrails", str(missing)]) == 2
+    assert f"cannot read guardrails file {missing}" in capsys.readouterr().err
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({"allowed_instance_types": [], "max_instances": -1}))
+    assert main(["replay", "--trail", str(observed_trail), "--guardrails", str(invalid)]) == 2
+    assert f"guardrails file {invalid} is not valid" in capsys.readouterr().err
+
+
+def test_a_trail_of_several_pipelines_needs_one_named(
+    records: list[CycleRecord], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = [r.model_copy(update={"pipeline_id": "training"}) for r in records]
+    both = tmp_path / "both.jsonl"
+    write_jsonl([*records, *other], both)
+    assert main(["report", "--trail", str(both)]) == 2
+    assert "holds pipelines nightly-etl, training: name one with --pipeline" in capsys.readouterr().err
+    assert main(["report", "--trail", str(both), "--pipeline", "training", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pipeline_id"] == "training"
+
+
+def test_report_without_a_pipeline_or_a_trail_says_what_it_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report"]) == 2
+    assert "name the pipeline (--pipeline ID)" in capsys.readouterr().err
+
+
+def test_a_promotion_with_an_impossible_threshold_changes_and_records_nothing(
+    deployed: EmbeddedAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = [
+        "promote",
+        "--pipeline",
+        PIPELINE,
+        "--to",
+        "execute",
+        "--by",
+        "bob",
+        "--max-fallback-rate",
+        "2",
+    ]
+    assert main(arguments) == 2
+    assert "max_fallback_rate" in capsys.readouterr().err
+    assert _mode(deployed) == "observe" and _operator_records(deployed) == []
+
+
+def test_an_aws_error_is_one_sentence_and_the_mode_stays(
+    deployed: EmbeddedAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed.client("dynamodb").delete_table(TableName=deployed.settings.audit_table)
+    assert main(["report", "--pipeline", PIPELINE]) == 2
+    assert "dynamodb:Query" in capsys.readouterr().err
+    assert main(["promote", "--pipeline", PIPELINE, "--to", "execute", "--by", "bob"]) == 2
+    assert "dynamodb:Query" in capsys.readouterr().err
+    assert _mode(deployed) == "observe"
+
+
+def test_a_reader_that_stops_early_is_not_a_failure(observed_trail: Path) -> None:
+    """`costagent report ... | head -1`: the closed pipe ends the command quietly with exit 0."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys; from costagent.cli import main; "
+        f"sys.exit(main(['report', '--trail', {str(observed_trail)!r}, '--json']))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # nobody reads: the first write meets a broken pipe
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, errors
+    assert "Traceback" not in errors
