@@ -142,7 +142,7 @@ def last_llm_plan(records: Iterable[CycleRecord]) -> LastPlan | None:
     """Claude's latest decision among the recent records (newest first). A `cached` record carries the
     original decision's fingerprint and cycle, so reuse is always measured from the real call."""
     for record in records:
-        if record.phase != "final" or record.duplicate_of or record.trigger is TriggerKind.OPERATOR:
+        if record.phase != "final" or record.duplicate_of:
             continue
         if record.planner in ("claude", "cached") and record.plan_fingerprint:
             try:
