@@ -289,6 +289,24 @@ def test_an_action_done_in_observe_mode_is_an_invariant_violation(records: list[
     assert "invariants" in {c.name for c in verdict.failed()}
 
 
+def test_an_observed_cycle_recorded_as_acted_is_one_violation_with_or_without_actions(
+    records: list[CycleRecord],
+) -> None:
+    index = next(i for i, r in enumerate(records) if r.decision is not None and r.actions)
+    done = ActionRecord(kind="set_desired_capacity", target="costagent-nightly-etl", status="done")
+    policy = GatePolicy(min_observation_days=0, min_cycles=0)
+    for actions, detail in (
+        ([], "outcome acted in observe mode"),
+        ([done], "action(s) done in observe mode"),
+    ):
+        broken = records[index].model_copy(update={"outcome": Outcome.ACTED, "actions": actions})
+        verdict = evaluate_gate(
+            [*records[:index], broken, *records[index + 1 :]], PIPELINE, broken.cycle_time, policy
+        )
+        assert [v.invariant for v in verdict.violations] == ["observe_changed_nothing"]
+        assert detail in verdict.violations[0].detail
+
+
 def test_an_interruption_whose_checkpoint_failed_keeps_the_gate_shut(records: list[CycleRecord]) -> None:
     index = next(i for i, r in enumerate(records) if r.trigger is TriggerKind.INTERRUPTION)
     warned = records[index]

@@ -140,6 +140,7 @@ def invariant_violations(records: list[CycleRecord]) -> list[Violation]:
             record.outcome is Outcome.ACTED
             and record.mode is Mode.OBSERVE
             and record.trigger is not TriggerKind.BUDGET_LIMIT
+            and not done  # already reported above, with the action
         ):
             found.append(
                 Violation(record.cycle_id, "observe_changed_nothing", "outcome acted in observe mode")
