@@ -235,12 +235,16 @@ def command_local_aws(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _since_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", help="only cycles since: 14d, 36h, 90m, or a date/time (ISO 8601, UTC)")
+
+
 def _trail_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pipeline", help="the pipeline id (needed unless the trail holds only one)")
     parser.add_argument(
         "--trail", type=Path, metavar="FILE.jsonl", help="an exported trail instead of DynamoDB"
     )
-    parser.add_argument("--since", help="only cycles since: 14d, 36h, 90m, or a date/time (ISO 8601, UTC)")
+    _since_argument(parser)
 
 
 def add_review_commands(commands: Any) -> None:
@@ -248,7 +252,7 @@ def add_review_commands(commands: Any) -> None:
         "export", help="write a pipeline's audit trail from DynamoDB to JSONL (one record per line)"
     )
     export.add_argument("--pipeline", required=True, help="the pipeline id")
-    export.add_argument("--since", help="only cycles since: 14d, 36h, 90m, or a date/time (ISO 8601, UTC)")
+    _since_argument(export)
     export.add_argument("--output", type=Path, metavar="FILE.jsonl", help="default: standard output")
     export.set_defaults(handler=_guarded(command_export))
 
